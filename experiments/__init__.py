@@ -1,0 +1,43 @@
+"""JAX simulations of model collapse, the runner, the registry of laws and the CLI.
+
+Importing this package turns on float64 in JAX (``jax_enable_x64``): verification
+runs in double precision by default; a config's ``precision="float32"`` still
+simulates in single precision.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from . import linreg  # noqa: E402
+from .config import ConfigError, config_dict, config_hash  # noqa: E402
+from .linreg import LinRegConfig  # noqa: E402
+from .models import MODELS, Model, get_model, register_model  # noqa: E402
+from .runner import Result, run, seed_keys, simulate_seeds  # noqa: E402
+from .stats import NonFiniteError  # noqa: E402
+
+register_model(
+    Model(
+        name="linreg",
+        config=LinRegConfig,
+        simulate=linreg.simulate,
+        metrics=linreg.METRICS,
+        theory=linreg.theory,
+    )
+)
+
+__all__ = [
+    "ConfigError",
+    "LinRegConfig",
+    "MODELS",
+    "Model",
+    "NonFiniteError",
+    "Result",
+    "config_dict",
+    "config_hash",
+    "get_model",
+    "register_model",
+    "run",
+    "seed_keys",
+    "simulate_seeds",
+]

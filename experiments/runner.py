@@ -1,0 +1,279 @@
+"""The runner: ``jit(vmap(simulate))`` over chunks of seeds, streamed and reduced.
+
+Seed ``i`` (an absolute index) always gets the key ``fold_in(key(seed), i)``, so its
+trajectory never depends on how many seeds run, how they are chunked, or on how
+many devices share a chunk. Chunks are whole blocks of
+:data:`experiments.stats.BLOCK` seeds, the last one padded (and the padding
+discarded), so one compiled program serves every chunk and the float64 reduction
+(:class:`experiments.stats.StreamingStats`) is bit-identical whatever the chunk
+size. With several devices, each chunk is sharded over a one-axis ``seeds`` mesh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import platform
+import sys
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from .config import ConfigError, config_dict, config_hash
+from .models import get_model
+from .stats import BLOCK, QUANTILE_RESOLUTION, NonFiniteError, StreamingStats
+
+__all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEFAULT_QUANTILES"]
+
+DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+MAX_SEEDS = 2**32
+_CHUNK_MEMORY = 256 * 2**20  # bytes of live simulation state per chunk, by default
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricSummary:
+    """Per-generation statistics of one metric over seeds (float64 arrays)."""
+
+    mean: np.ndarray
+    sem: np.ndarray
+    std: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+    quantiles: dict[str, np.ndarray]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mean": self.mean.tolist(),
+            "sem": self.sem.tolist(),
+            "std": self.std.tolist(),
+            "min": self.minimum.tolist(),
+            "max": self.maximum.tolist(),
+            "quantiles": {k: v.tolist() for k, v in self.quantiles.items()},
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """A run's per-generation statistics and the metadata to reproduce it."""
+
+    config: Any
+    seed: int
+    seed_start: int
+    seeds: int
+    generation: np.ndarray
+    metrics: dict[str, MetricSummary]
+    meta: dict[str, Any]
+    state: dict = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    def to_json(self, theory: dict | None = None) -> dict[str, Any]:
+        """The CLI's JSON object (``theory`` maps metric to a curve or ``None``)."""
+        out = {
+            "model": self.model,
+            "regime": self.config.regime,
+            "config": config_dict(self.config),
+            "config_hash": config_hash(self.config),
+            "seeds": self.seeds,
+            "seed": self.seed,
+            "seed_start": self.seed_start,
+            "generation": self.generation.tolist(),
+            "metrics": {k: v.to_json() for k, v in self.metrics.items()},
+        }
+        if theory is not None:
+            out["theory"] = {k: (None if v is None else np.asarray(v, np.float64).tolist()) for k, v in theory.items()}
+        out["meta"] = self.meta
+        return out
+
+
+def seed_keys(seed: int, indices) -> jax.Array:
+    """Keys ``fold_in(key(seed), i)`` for absolute seed indices ``i``."""
+    base = jax.random.key(seed)
+    return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(indices, jnp.uint32))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(simulate: Callable, cfg, seed: int, ndev: int):
+    base = jax.random.key(seed)
+
+    def batch(indices):
+        return jax.vmap(lambda i: simulate(cfg, jax.random.fold_in(base, i)))(indices)
+
+    if ndev == 1:
+        return jax.jit(batch), None
+    mesh = Mesh(np.array(jax.devices()[:ndev]), ("seeds",))
+    sharding = NamedSharding(mesh, PartitionSpec("seeds"))
+    return jax.jit(batch, in_shardings=sharding, out_shardings=sharding), sharding
+
+
+def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
+    """Per-seed trajectories for the given absolute seed indices (no reduction).
+
+    Returns:
+        metric -> array of shape ``(len(indices), generations)``.
+    """
+    model = get_model(cfg.model)
+    fn, _ = _compiled(model.simulate, cfg, seed, 1)
+    out = fn(jnp.asarray(indices, jnp.uint32))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _chunk_size(cfg, seeds: int, chunk_size: int | None, ndev: int) -> int:
+    unit = BLOCK * ndev
+    if chunk_size is None:
+        per_seed = max(int(cfg.memory_per_seed()), 1) * 4  # vmapped temporaries
+        chunk_size = max(_CHUNK_MEMORY // per_seed, 1)
+        chunk_size = min(chunk_size, 8192, seeds)
+    if chunk_size < 1:
+        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
+    return -(-chunk_size // unit) * unit
+
+
+def run(
+    cfg,
+    seeds: int,
+    seed: int = 0,
+    *,
+    seed_start: int = 0,
+    chunk_size: int | None = None,
+    quantiles=DEFAULT_QUANTILES,
+    devices: int | None = None,
+    progress: bool | None = None,
+    state: dict | None = None,
+) -> Result:
+    """Simulate ``seeds`` seeds of ``cfg`` and reduce them per generation.
+
+    Args:
+        cfg: a model config (its ``model`` names the simulator).
+        seeds: how many seeds, indices ``seed_start .. seed_start + seeds - 1``.
+        seed: the base seed; seed index ``i`` uses ``fold_in(key(seed), i)``.
+        seed_start: first seed index (a multiple of ``BLOCK`` when extending ``state``).
+        chunk_size: seeds per compiled call; rounded up to whole blocks on every
+            device. ``None`` picks one from the config's memory estimate.
+        quantiles: probabilities to report.
+        devices: how many devices to shard each chunk over (default: all).
+        progress: show a progress bar (default: when stderr is a terminal).
+        state: a reducer state from an earlier run of seeds ``[.., seed_start)``, to extend.
+
+    Returns:
+        Result: mean, standard error, extremes and quantiles per generation.
+
+    Raises:
+        ConfigError: bad seed counts or chunk sizes.
+        NonFiniteError: a metric was NaN or infinite (names the generation and seed).
+    """
+    for name, value, low in (("seeds", seeds, 1), ("seed", seed, 0), ("seed_start", seed_start, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+    if seed_start + seeds > MAX_SEEDS:
+        raise ConfigError(f"seed indices must stay below 2**32, got {seed_start + seeds}")
+    if seed >= MAX_SEEDS:
+        raise ConfigError(f"seed must be below 2**32, got {seed}")
+    ndev = len(jax.devices()) if devices is None else devices
+    if not 1 <= ndev <= len(jax.devices()):
+        raise ConfigError(f"devices must be between 1 and {len(jax.devices())}, got {devices}")
+    model = get_model(cfg.model)
+    chunk = _chunk_size(cfg, seeds, chunk_size, ndev)
+    fn, sharding = _compiled(model.simulate, cfg, seed, ndev)
+    G = cfg.generations
+    if state is None:
+        reducers = {m: StreamingStats(G, quantiles) for m in model.metrics}
+    else:
+        if seed_start % BLOCK:
+            raise ConfigError(f"an extended run must start at a multiple of {BLOCK} seeds")
+        reducers = {m: StreamingStats.from_state(s, quantiles) for m, s in state.items()}
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=seeds, unit="seed", desc=f"{cfg.model}/{cfg.regime}", leave=False, file=sys.stderr)
+    t0 = time.perf_counter()
+    compile_s = None
+    try:
+        for start in range(0, seeds, chunk):
+            valid = min(chunk, seeds - start)
+            indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
+            if sharding is not None:
+                indices = jax.device_put(indices, sharding)
+            t_chunk = time.perf_counter()
+            out = jax.device_get(fn(indices))
+            if compile_s is None:
+                compile_s = time.perf_counter() - t_chunk
+            for name, values in out.items():
+                values = np.asarray(values, np.float64)
+                bad = ~np.isfinite(values[:valid])
+                if bad.any():
+                    s, g = np.argwhere(bad)[0]
+                    raise NonFiniteError(
+                        f"non-finite {name} at generation {g + 1} for seed index {seed_start + start + s} "
+                        f"(seed {seed}) of {config_dict(cfg)}"
+                    )
+                reducers[name].update(values, valid)
+            if bar is not None:
+                bar.update(valid)
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - t0
+    metrics = {
+        name: MetricSummary(
+            mean=r.mean,
+            sem=r.sem,
+            std=r.std,
+            minimum=r.minimum,
+            maximum=r.maximum,
+            quantiles={_qkey(q): r.quantile(q) for q in r.quantiles},
+        )
+        for name, r in reducers.items()
+    }
+    total = next(iter(reducers.values())).count
+    return Result(
+        config=cfg,
+        seed=seed,
+        seed_start=seed_start + seeds - total,
+        seeds=total,
+        generation=np.arange(1, G + 1),
+        metrics=metrics,
+        meta=_meta(cfg, chunk, ndev, elapsed, compile_s),
+        state={m: r.state() for m, r in reducers.items()},
+    )
+
+
+def _qkey(q: float) -> str:
+    return format(q, "g")
+
+
+def _meta(cfg, chunk: int, ndev: int, elapsed: float, compile_s: float | None) -> dict[str, Any]:
+    import matplotlib
+    import scipy
+    import sympy
+
+    dev = jax.devices()[0]
+    return {
+        "precision": cfg.precision,
+        "backend": jax.default_backend(),
+        "device_kind": dev.device_kind,
+        "devices": ndev,
+        "chunk_size": chunk,
+        "block": BLOCK,
+        "quantile_resolution": QUANTILE_RESOLUTION,
+        "elapsed_s": elapsed,
+        "first_chunk_s": compile_s,
+        "versions": {
+            "python": platform.python_version(),
+            "jax": jax.__version__,
+            "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "sympy": sympy.__version__,
+            "matplotlib": matplotlib.__version__,
+        },
+    }

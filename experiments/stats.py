@@ -1,0 +1,157 @@
+"""Streaming per-generation statistics whose value does not depend on chunking.
+
+Floating-point sums depend on the order of addition, so a mean reduced over chunks
+of seeds would change in its last bits with the chunk size. Here the order is fixed
+by the seed index alone:
+
+* seeds fall into aligned blocks of :data:`BLOCK` consecutive indices; a block's sum
+  is a sequential ``np.add.accumulate`` over its seeds (padding contributes exact
+  zeros), and block sums join the running total sequentially in seed order. Any
+  chunking into multiples of ``BLOCK`` therefore performs the same additions in the
+  same order: bit-identical means and standard errors.
+* sums are of values shifted by a per-generation reference (the first seed's value),
+  which keeps the variance ``(S2 - S1^2/n)/(n-1)`` free of catastrophic cancellation.
+* quantiles come from a mergeable histogram with integer counts over bins that
+  are the float64 bit patterns truncated to :data:`MANTISSA_BITS` mantissa bits
+  (monotone in the value, relative bin width ``2^-MANTISSA_BITS``). Integer counts
+  merge exactly in any order; a quantile is reported as its bin's midpoint, within
+  a relative ``2^-(MANTISSA_BITS+1)`` of the exact order statistic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BLOCK", "MANTISSA_BITS", "QUANTILE_RESOLUTION", "StreamingStats", "NonFiniteError"]
+
+BLOCK = 64
+MANTISSA_BITS = 12
+QUANTILE_RESOLUTION = 2.0 ** -(MANTISSA_BITS + 1)
+_SHIFT = 52 - MANTISSA_BITS
+_KEY_SPAN = 1 << (11 + MANTISSA_BITS + 2)  # > twice the largest |bin key|
+
+
+class NonFiniteError(FloatingPointError):
+    """A simulated metric was NaN or infinite."""
+
+
+def _bin_keys(values: np.ndarray) -> np.ndarray:
+    """Monotone integer bin of each float64: sign and truncated magnitude bits."""
+    mag = np.abs(values).astype(np.float64).view(np.int64) >> _SHIFT
+    return np.where(values < 0, -mag - 1, mag)
+
+
+def _bin_midpoints(keys: np.ndarray) -> np.ndarray:
+    neg = keys < 0
+    mag = np.where(neg, -keys - 1, keys)
+    lo = (mag << _SHIFT).view(np.float64)
+    hi = ((mag + 1) << _SHIFT).view(np.float64)
+    mid = lo + (hi - lo) / 2
+    return np.where(neg, -mid, mid)
+
+
+class StreamingStats:
+    """Mean, standard error, extremes and quantiles over seeds, per generation.
+
+    Args:
+        generations: length of each trajectory.
+        quantiles: probabilities in ``[0, 1]`` to report.
+    """
+
+    def __init__(self, generations: int, quantiles=(0.05, 0.5, 0.95)):
+        self.generations = generations
+        self.quantiles = tuple(float(q) for q in quantiles)
+        self.count = 0
+        self.shift = None
+        self.s1 = np.zeros(generations)
+        self.s2 = np.zeros(generations)
+        self.minimum = np.full(generations, np.inf)
+        self.maximum = np.full(generations, -np.inf)
+        self._hist_keys = np.zeros(0, np.int64)
+        self._hist_counts = np.zeros(0, np.int64)
+
+    def update(self, values: np.ndarray, valid: int) -> None:
+        """Add a chunk: ``values`` is ``(chunk, generations)``, its first ``valid`` rows real.
+
+        The chunk must start at a multiple of :data:`BLOCK` seeds from the first seed
+        and ``chunk`` must be a multiple of ``BLOCK``.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        chunk = values.shape[0]
+        if chunk % BLOCK or self.count % BLOCK:
+            raise ValueError("chunks must be whole blocks of seeds")
+        real = values[:valid]
+        if self.shift is None:
+            self.shift = real[0].copy()
+        shifted = np.zeros_like(values)
+        shifted[:valid] = real - self.shift
+        blocks = shifted.reshape(chunk // BLOCK, BLOCK, self.generations)
+        s1 = np.add.accumulate(blocks, axis=1)[:, -1]
+        s2 = np.add.accumulate(blocks * blocks, axis=1)[:, -1]
+        self.s1 = np.add.accumulate(np.concatenate([self.s1[None], s1]), axis=0)[-1]
+        self.s2 = np.add.accumulate(np.concatenate([self.s2[None], s2]), axis=0)[-1]
+        self.count += valid
+        self.minimum = np.minimum(self.minimum, real.min(axis=0))
+        self.maximum = np.maximum(self.maximum, real.max(axis=0))
+        keys = _bin_keys(real) + _KEY_SPAN // 2 + np.arange(self.generations) * _KEY_SPAN
+        self._merge(*np.unique(keys.ravel(), return_counts=True))
+
+    def _merge(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        all_keys = np.concatenate([self._hist_keys, keys])
+        all_counts = np.concatenate([self._hist_counts, counts.astype(np.int64)])
+        uniq, inverse = np.unique(all_keys, return_inverse=True)
+        merged = np.zeros(uniq.size, np.int64)
+        np.add.at(merged, inverse, all_counts)
+        self._hist_keys, self._hist_counts = uniq, merged
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.shift + self.s1 / self.count
+
+    @property
+    def std(self) -> np.ndarray:
+        if self.count < 2:
+            return np.full(self.generations, np.nan)
+        var = (self.s2 - self.s1**2 / self.count) / (self.count - 1)
+        return np.sqrt(np.maximum(var, 0.0))
+
+    @property
+    def sem(self) -> np.ndarray:
+        return self.std / np.sqrt(self.count)
+
+    def quantile(self, q: float) -> np.ndarray:
+        """The ``ceil(q n)``-th smallest value (inverted CDF), to the bin resolution."""
+        gen = self._hist_keys // _KEY_SPAN
+        bins = self._hist_keys % _KEY_SPAN - _KEY_SPAN // 2
+        rank = max(int(np.ceil(q * self.count)), 1)
+        out = np.empty(self.generations)
+        starts = np.searchsorted(gen, np.arange(self.generations + 1))
+        for g in range(self.generations):
+            lo, hi = starts[g], starts[g + 1]
+            cum = np.cumsum(self._hist_counts[lo:hi])
+            out[g] = _bin_midpoints(bins[lo:hi][np.searchsorted(cum, rank)])
+        return out
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything needed to resume the reduction (for extending a cached result)."""
+        return {
+            "count": np.asarray(self.count),
+            "shift": self.shift,
+            "s1": self.s1,
+            "s2": self.s2,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "hist_keys": self._hist_keys,
+            "hist_counts": self._hist_counts,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, quantiles) -> "StreamingStats":
+        self = cls(len(state["s1"]), quantiles)
+        self.count = int(state["count"])
+        self.shift = np.asarray(state["shift"], np.float64)
+        for name in ("s1", "s2", "minimum", "maximum"):
+            setattr(self, name, np.asarray(state[name], np.float64))
+        self._hist_keys = np.asarray(state["hist_keys"], np.int64)
+        self._hist_counts = np.asarray(state["hist_counts"], np.int64)
+        return self
