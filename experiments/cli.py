@@ -1,0 +1,200 @@
+"""The ``collapse`` command line.
+
+* ``collapse simulate MODEL [--field value ...] [--seeds N] [--seed S] [--json]``
+* ``collapse verify [--seeds N] [--seed S] [--alpha A] [--only ID ...] [--list] [--json]``
+* ``collapse figures [--outdir DIR] [--seeds N] [--only NAME ...]``
+
+Options of ``simulate`` are generated from the model's config dataclass (``--T``,
+``--sigma2``, ``--design-seed`` ...), so a new model needs no parser code. Bad
+input prints one line, ``collapse: error: ...``, and exits with status 2; a failed
+verification exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import warnings
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, no usage dump
+        _die(message)
+
+
+def _die(message: str, status: int = 2):
+    first = str(message).strip().splitlines()[0] if str(message).strip() else "invalid input"
+    print(f"collapse: error: {first}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"collapse: warning: {str(message).splitlines()[0]}", file=sys.stderr)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _add_config_options(parser: argparse.ArgumentParser, config_cls) -> None:
+    for f in dataclasses.fields(config_cls):
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default
+        kind = {int: _int, float: _float}.get(type(default), str)
+        parser.add_argument(flag, dest=f"cfg_{f.name}", type=kind, default=default, help=f"(default: {default})")
+
+
+def _add_run_options(parser: argparse.ArgumentParser, seeds_default: int | None) -> None:
+    parser.add_argument("--seeds", type=_int, default=seeds_default, help="number of seeds")
+    parser.add_argument("--seed", type=_int, default=0, help="base seed (default: 0)")
+    parser.add_argument("--chunk-size", type=_int, default=None, help="seeds per compiled call")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from . import MODELS
+
+    parser = _Parser(prog="collapse", description="Model collapse: simulate, verify laws, draw figures.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sim = sub.add_parser("simulate", help="simulate one config and print per-generation statistics")
+    models = sim.add_subparsers(dest="model", required=True, parser_class=_Parser)
+    for name, model in MODELS.items():
+        p = models.add_parser(name, help=model.config.__doc__.splitlines()[0])
+        _add_config_options(p, model.config)
+        _add_run_options(p, 4000)
+        p.add_argument("--convention", default="fit", help="theory indexing: fit (default) or downstream (n+1)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    ver = sub.add_parser("verify", help="check every registered law against simulation")
+    _add_run_options(ver, None)
+    ver.add_argument("--alpha", type=_float, default=None, help="family-wise false-alarm rate")
+    ver.add_argument("--only", nargs="+", default=None, metavar="ID", help="law ids or glob patterns")
+    ver.add_argument("--list", action="store_true", help="list the laws and exit")
+    ver.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    fig = sub.add_parser("figures", help="regenerate every figure (PDF and PNG)")
+    fig.add_argument("--outdir", default=None, help="where to write (default: the figures/ package folder)")
+    fig.add_argument("--seeds", type=_int, default=None, help="seeds per curve (default: per figure)")
+    fig.add_argument("--only", nargs="+", default=None, metavar="NAME", help="figure names")
+    fig.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _config_from_args(model, args):
+    values = {f.name: getattr(args, f"cfg_{f.name}") for f in dataclasses.fields(model.config)}
+    return model.config(**values)
+
+
+def _simulate(args) -> int:
+    from . import get_model, run
+
+    model = get_model(args.model)
+    cfg = _config_from_args(model, args)
+    if args.convention not in ("fit", "downstream"):
+        _die(f"unknown convention {args.convention!r}; choose one of: fit, downstream")
+    result = run(cfg, args.seeds, args.seed, chunk_size=args.chunk_size, progress=False if args.quiet else None)
+    theory = model.theory(cfg, result.generation, args.convention)
+    if args.json:
+        out = result.to_json(theory)
+        out["convention"] = args.convention
+        json.dump(out, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{model.name} {cfg}  seeds={result.seeds} seed={result.seed}")
+    for metric, summary in result.metrics.items():
+        curve = theory.get(metric)
+        print(f"\n{metric}")
+        print(f"{'gen':>5} {'mean':>12} {'sem':>10} {'q0.05':>12} {'median':>12} {'q0.95':>12} {'theory':>12}")
+        q = summary.quantiles
+        for g in range(len(result.generation)):
+            th = "-" if curve is None else f"{curve[g]:12.6g}"
+            print(
+                f"{g + 1:5d} {summary.mean[g]:12.6g} {summary.sem[g]:10.3g} {q['0.05'][g]:12.6g} "
+                f"{q['0.5'][g]:12.6g} {q['0.95'][g]:12.6g} {th:>12}"
+            )
+    return 0
+
+
+def _verify(args) -> int:
+    from .laws import DEFAULT_ALPHA, law_metadata, select_laws, verify
+
+    laws = select_laws(args.only)
+    if args.list:
+        for law in laws:
+            print(f"{law.id:32s} {law.kind:12s} {law.title}")
+        return 0
+    alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
+    checks, _ = verify(laws, seeds=args.seeds, seed=args.seed, alpha=alpha, progress=False if args.quiet else None)
+    failed = [c for c in checks if not c.passed]
+    if args.json:
+        json.dump(
+            {
+                "alpha": alpha,
+                "checks": [c.to_json() for c in checks],
+                "laws": [law_metadata(law) for law in laws],
+                "passed": not failed,
+            },
+            sys.stdout,
+        )
+        sys.stdout.write("\n")
+    else:
+        print(f"family-wise false-alarm rate {alpha:g} over {len(checks)} checks (Bonferroni)")
+        print(f"{'law':32s} {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'z':>7} {'|z|max':>7}  verdict")
+        for c in checks:
+            verdict = "pass" if c.passed else "FAIL"
+            bound = "<=" if c.kind == "upper_bound" else "  "
+            print(
+                f"{c.law:32s} {c.generation:4d} {bound}{c.predicted:10.6g} {c.empirical:12.6g} {c.sem:10.3g} "
+                f"{c.z:7.2f} {c.z_critical:7.2f}  {verdict}"
+            )
+        print(f"\n{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _figures(args) -> int:
+    from figures import make_all
+
+    for path in make_all(args.outdir, seeds=args.seeds, only=args.only, progress=False if args.quiet else None):
+        print(path)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``collapse`` console script."""
+    warnings.showwarning = _show_warning
+    args = _build_parser().parse_args(argv)
+    from .config import ConfigError
+
+    if getattr(args, "seeds", None) is not None and args.seeds < 1:
+        _die(f"--seeds must be >= 1, got {args.seeds}")
+    try:
+        handler = {"simulate": _simulate, "verify": _verify, "figures": _figures}[args.command]
+        return handler(args)
+    except (ConfigError, ValueError) as err:
+        _die(str(err))
+    except KeyboardInterrupt:
+        print("collapse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""The registry of laws: each pairs a closed form from :mod:`theory` with a simulation.
+
+A law names its paper and theorem, the config it is checked on, the metric, its
+kind and the generations checked. :func:`verify` simulates each distinct config
+once, compares the prediction with the empirical mean at each checked generation
+and gives a verdict:
+
+* ``expectation``: two-sided, ``|z| <= z*`` with ``z = (mean - predicted) / sem``;
+* ``upper_bound``: one-sided, ``z <= z*`` (the bound may be loose, never exceeded).
+
+``z*`` comes from a Bonferroni correction: a report of ``m`` checks at family-wise
+false-alarm rate ``alpha`` uses ``alpha/m`` per check (``alpha/(2m)`` per tail for
+two-sided checks), so the chance that any check of a correct law fails is at most
+``alpha`` (up to the normal approximation of the mean, valid where the metric has
+finite variance, which each law's config is chosen to ensure).
+
+Each law also carries a deliberately wrong prediction (``perturbed``): the tests
+check that the same verdict rejects it at the default seed count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats as sps
+
+from theory import linreg as theory_linreg
+
+from .config import ConfigError, config_dict, config_hash
+from .linreg import LinRegConfig, shared_design_trace_inverse
+from .runner import Result, run
+
+__all__ = [
+    "Reference",
+    "Law",
+    "Check",
+    "LAWS",
+    "register_law",
+    "select_laws",
+    "critical_z",
+    "check_law",
+    "verify",
+    "DEFAULT_ALPHA",
+]
+
+DEFAULT_ALPHA = 1e-3
+KINDS = ("expectation", "upper_bound")
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """A paper, and the theorem of it that a law reproduces."""
+
+    key: str
+    authors: str
+    year: int
+    title: str
+    venue: str
+    theorem: str
+    arxiv: str | None = None
+    doi: str | None = None
+
+    def bibtex(self) -> str:
+        fields = [
+            ("author", self.authors),
+            ("title", "{" + self.title + "}"),
+            ("year", str(self.year)),
+            ("journal" if self.doi else "howpublished", self.venue),
+        ]
+        if self.arxiv:
+            fields += [("eprint", self.arxiv), ("archivePrefix", "arXiv")]
+        if self.doi:
+            fields.append(("doi", self.doi))
+        kind = "article" if self.doi else "misc"
+        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
+        return f"@{kind}{{{self.key},\n{body},\n  note = {{{self.theorem}}}\n}}"
+
+
+GERSTGRASSER = Reference(
+    key="gerstgrasser2024collapse",
+    authors="Gerstgrasser, Matthias and Schaeffer, Rylan and Dey, Apratim and Rafailov, Rafael and Sleight, Henry and "
+    "Hughes, John and Korbak, Tomasz and Agrawal, Rajashree and Pai, Dhruv and Gromov, Andrey and Roberts, Daniel A. "
+    "and Yang, Diyi and Donoho, David L. and Koyejo, Sanmi",
+    year=2024,
+    title="Is Model Collapse Inevitable? Breaking the Curse of Recursion by Accumulating Real and Synthetic Data",
+    venue="arXiv preprint",
+    theorem="Theorem 1 (accumulate: test error sigma^2 d/(T-d-1) sum 1/i^2 <= pi^2/6 sigma^2 d/(T-d-1))",
+    arxiv="2404.01413",
+)
+DOHMATOB = Reference(
+    key="dohmatob2024demystified",
+    authors="Dohmatob, Elvis and Feng, Yunzhen and Kempe, Julia",
+    year=2024,
+    title="Model Collapse Demystified: The Case of Regression",
+    venue="arXiv preprint",
+    theorem="Theorem 1 (replace, OLS: test error grows linearly in the number of generations)",
+    arxiv="2402.07712",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Law:
+    """A closed form checked against simulation.
+
+    Attributes:
+        id: unique, slash-separated (``model/regime/...``).
+        title: one line, with the formula.
+        reference: the paper and theorem.
+        config: the config simulated to check it.
+        metric: the metric compared.
+        kind: ``expectation`` or ``upper_bound``.
+        predict: ``generations -> predicted values`` for this config.
+        perturbed: a deliberately wrong prediction the check must reject.
+        generations: the generations checked.
+        seeds: default seed count for ``collapse verify``.
+    """
+
+    id: str
+    title: str
+    reference: Reference
+    config: Any
+    metric: str
+    kind: str
+    predict: Callable[[np.ndarray], np.ndarray]
+    perturbed: Callable[[np.ndarray], np.ndarray]
+    generations: tuple[int, ...]
+    seeds: int = 20_000
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        if max(self.generations) > self.config.generations:
+            raise ValueError(f"{self.id}: checks a generation beyond the config's")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One row of a verification report."""
+
+    law: str
+    generation: int
+    predicted: float
+    empirical: float
+    sem: float
+    z: float
+    z_critical: float
+    kind: str
+    passed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+LAWS: dict[str, Law] = {}
+
+
+def register_law(law: Law) -> Law:
+    if law.id in LAWS:
+        raise ValueError(f"law {law.id!r} registered twice")
+    LAWS[law.id] = law
+    return law
+
+
+def select_laws(patterns: list[str] | None = None) -> list[Law]:
+    """Laws whose id matches any glob pattern (all when ``patterns`` is empty)."""
+    if not patterns:
+        return list(LAWS.values())
+    chosen = [law for law in LAWS.values() if any(fnmatch.fnmatch(law.id, p) or law.id.startswith(p) for p in patterns)]
+    if not chosen:
+        raise ConfigError(f"no law matches {' '.join(patterns)}; see `collapse verify --list`")
+    return chosen
+
+
+def critical_z(kind: str, alpha: float, checks: int) -> float:
+    """Bonferroni-corrected critical value for one check of a family of ``checks``."""
+    if not 0 < alpha < 1:
+        raise ConfigError(f"alpha must lie in (0, 1), got {alpha}")
+    per_check = alpha / checks
+    return float(sps.norm.isf(per_check / 2 if kind == "expectation" else per_check))
+
+
+def check_law(law: Law, result: Result, alpha: float, checks: int, predict: Callable | None = None) -> list[Check]:
+    """Compare ``law`` (or another prediction) with ``result`` at the law's generations."""
+    gens = np.asarray(law.generations)
+    predicted = np.asarray((predict or law.predict)(gens), np.float64)
+    summary = result.metrics[law.metric]
+    mean, sem = summary.mean[gens - 1], summary.sem[gens - 1]
+    zc = critical_z(law.kind, alpha, checks)
+    rows = []
+    for g, p, e, s in zip(gens, predicted, mean, sem):
+        z = (e - p) / s if s > 0 else (0.0 if e == p else np.copysign(np.inf, e - p))
+        ok = abs(z) <= zc if law.kind == "expectation" else z <= zc
+        rows.append(Check(law.id, int(g), float(p), float(e), float(s), float(z), zc, law.kind, bool(ok)))
+    return rows
+
+
+def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None):
+    """Run every law's simulation (each distinct config once) and check it.
+
+    Returns:
+        ``(checks, results)``: the report rows, and the results keyed by config hash.
+    """
+    total = sum(len(law.generations) for law in laws)
+    results: dict[str, Result] = {}
+    checks: list[Check] = []
+    for law in laws:
+        key = config_hash(law.config)
+        n = law.seeds if seeds is None else seeds
+        if key not in results or results[key].seeds < n:
+            results[key] = run(law.config, n, seed, progress=progress)
+        checks += check_law(law, results[key], alpha, total)
+    return checks, results
+
+
+# --------------------------------------------------------------------------------------
+# Linear regression (Gerstgrasser et al. 2024; Dohmatob et al. 2024)
+
+
+def _linreg_laws() -> None:
+    base = dict(d=32, T=100, sigma2=1.0)
+
+    def law_for(cfg, regime, shift=0):
+        def predict(n):
+            if cfg.design == "shared":
+                tr = shared_design_trace_inverse(cfg)
+                return theory_linreg.conditional_test_error(n + shift, cfg.sigma2, tr, regime)
+            return theory_linreg.expected_test_error(n + shift, cfg.d, cfg.T, cfg.sigma2, regime)
+
+        return predict
+
+    replace = LinRegConfig(**base, generations=20, regime="replace")
+    accumulate = LinRegConfig(**base, generations=50, regime="accumulate")
+    gens_r, gens_a = (1, 2, 5, 10, 20), (1, 2, 3, 5, 10, 50)
+
+    register_law(Law(
+        id="linreg/replace/fixed",
+        title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, fixed design)",
+        reference=DOHMATOB, config=replace, metric="test_error", kind="expectation",
+        predict=law_for(replace, "replace"), perturbed=law_for(replace, "replace", shift=1),
+        generations=gens_r,
+    ))
+    fresh = dataclasses.replace(replace, design="fresh")
+    register_law(Law(
+        id="linreg/replace/fresh",
+        title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, a fresh design every generation)",
+        reference=DOHMATOB, config=fresh, metric="test_error", kind="expectation",
+        predict=law_for(fresh, "replace"), perturbed=law_for(fresh, "replace", shift=1),
+        generations=gens_r,
+    ))
+    register_law(Law(
+        id="linreg/accumulate/fixed",
+        title="E||w_n - w*||^2 = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (accumulate, fixed design)",
+        reference=GERSTGRASSER, config=accumulate, metric="test_error", kind="expectation",
+        predict=law_for(accumulate, "accumulate"),
+        # The tempting wrong law: weights 1/i instead of 1/i^2 (a harmonic, unbounded sum).
+        perturbed=lambda n: theory_linreg.one_generation_error(accumulate.d, accumulate.T, accumulate.sigma2)
+        * np.array([np.sum(1.0 / np.arange(1, k + 1)) for k in np.atleast_1d(n)]),
+        generations=gens_a,
+    ))
+    register_law(Law(
+        id="linreg/accumulate/bound",
+        title="E||w_n - w*||^2 <= pi^2/6 sigma^2 d/(T-d-1) at every n (accumulate, fixed design)",
+        reference=GERSTGRASSER, config=accumulate, metric="test_error", kind="upper_bound",
+        predict=lambda n: np.full(np.shape(n), theory_linreg.accumulate_limit(accumulate.d, accumulate.T, accumulate.sigma2)),
+        # Too tight a bound: the one-generation error itself is exceeded from n = 2 on.
+        perturbed=lambda n: np.full(np.shape(n), theory_linreg.one_generation_error(accumulate.d, accumulate.T, accumulate.sigma2)),
+        generations=(2, 5, 10, 50),
+    ))
+    for regime, cfg_base, gens in (("replace", replace, gens_r), ("accumulate", accumulate, gens_a)):
+        cfg = dataclasses.replace(cfg_base, design="shared", T=48, d=8, generations=max(gens))
+        register_law(Law(
+            id=f"linreg/{regime}/given-X",
+            title=f"E[||w_n - w*||^2 | X] = sigma^2 tr(X^T X)^-1 sum c_i^2 ({regime}, one design for all seeds)",
+            reference=GERSTGRASSER if regime == "accumulate" else DOHMATOB,
+            config=cfg, metric="test_error", kind="expectation",
+            predict=law_for(cfg, regime),
+            perturbed=law_for(cfg, regime, shift=1),
+            generations=gens,
+        ))
+
+
+_linreg_laws()
+
+
+def law_metadata(law: Law) -> dict[str, Any]:
+    return {
+        "id": law.id,
+        "title": law.title,
+        "kind": law.kind,
+        "metric": law.metric,
+        "config": config_dict(law.config),
+        "reference": dataclasses.asdict(law.reference),
+        "generations": list(law.generations),
+    }
