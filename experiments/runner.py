@@ -1,12 +1,14 @@
 """The runner: ``jit(vmap(simulate))`` over chunks of seeds, streamed and reduced.
 
-Seed ``i`` (an absolute index) always gets the key ``fold_in(key(seed), i)``, so its
-trajectory never depends on how many seeds run, how they are chunked, or on how
-many devices share a chunk. Chunks are whole blocks of
-:data:`experiments.stats.BLOCK` seeds, the last one padded (and the padding
-discarded), so one compiled program serves every chunk and the float64 reduction
-(:class:`experiments.stats.StreamingStats`) is bit-identical whatever the chunk
-size. With several devices, each chunk is sharded over a one-axis ``seeds`` mesh.
+Seed ``i`` (an absolute index) always gets the key ``fold_in(key(seed), i)``, and is
+always computed by the same vmapped body over a micro-batch of
+:data:`experiments.stats.BLOCK` seeds, so its trajectory is bit-identical however
+many seeds run, however they are chunked, and on however many devices. Chunks are
+whole micro-batches on every device, the last chunk padded (the padding
+discarded), and the float64 reduction (:class:`experiments.stats.StreamingStats`)
+adds in an order fixed by the seed index alone: the reported statistics are
+bit-identical whatever the chunk size or device count. With several devices, each
+chunk is split over a one-axis ``seeds`` mesh with ``shard_map``.
 """
 
 from __future__ import annotations
@@ -100,16 +102,25 @@ def seed_keys(seed: int, indices) -> jax.Array:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(simulate: Callable, cfg, seed: int, ndev: int):
+    """``indices -> {metric: (len(indices), G)}``, always in micro-batches of ``BLOCK`` seeds.
+
+    XLA's CPU kernels can round differently for different batch shapes, so a seed's
+    trajectory computed in a batch of 64 and in a batch of 4096 may differ in the
+    last bit. ``lax.map(..., batch_size=BLOCK)`` runs one vmapped body of a fixed
+    shape over every micro-batch, whatever the chunk size; with several devices,
+    ``shard_map`` gives each device whole micro-batches of the same body.
+    """
     base = jax.random.key(seed)
 
     def batch(indices):
-        return jax.vmap(lambda i: simulate(cfg, jax.random.fold_in(base, i)))(indices)
+        return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=BLOCK)
 
     if ndev == 1:
         return jax.jit(batch), None
     mesh = Mesh(np.array(jax.devices()[:ndev]), ("seeds",))
-    sharding = NamedSharding(mesh, PartitionSpec("seeds"))
-    return jax.jit(batch, in_shardings=sharding, out_shardings=sharding), sharding
+    spec = PartitionSpec("seeds")
+    sharded = jax.shard_map(batch, mesh=mesh, in_specs=spec, out_specs=spec)
+    return jax.jit(sharded), NamedSharding(mesh, spec)
 
 
 def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
@@ -120,8 +131,11 @@ def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
     """
     model = get_model(cfg.model)
     fn, _ = _compiled(model.simulate, cfg, seed, 1)
-    out = fn(jnp.asarray(indices, jnp.uint32))
-    return {k: np.asarray(v) for k, v in out.items()}
+    indices = np.asarray(indices, np.uint32)
+    padded = np.zeros(-(-len(indices) // BLOCK) * BLOCK, np.uint32)
+    padded[: len(indices)] = indices
+    out = fn(padded)
+    return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
 
 
 def _chunk_size(cfg, seeds: int, chunk_size: int | None, ndev: int) -> int:

@@ -1,0 +1,11 @@
+"""Test configuration: float64 and NaN checks on, before any JAX work starts.
+
+Key reuse is checked per seed in ``test_runner.py::test_simulators_never_reuse_a_key``
+under ``jax.debug_key_reuse(True)``, not globally: JAX 0.10.2's checker flags
+``vmap`` of a ``scan`` over correctly split keys (a false positive reproduced there).
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_debug_nans", True)

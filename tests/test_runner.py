@@ -1,0 +1,115 @@
+"""The runner: per-seed purity, bit-identical reductions across chunkings, exact extension, errors."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import ConfigError, LinRegConfig, NonFiniteError, run, simulate_seeds
+from experiments import linreg
+from experiments.models import Model, register_model
+from experiments.stats import BLOCK, QUANTILE_RESOLUTION, StreamingStats
+
+CFG = LinRegConfig(d=4, T=12, sigma2=1.0, generations=6, regime="accumulate")
+
+
+def _same(a, b):
+    for name in a.metrics:
+        x, y = a.metrics[name], b.metrics[name]
+        for field in ("mean", "sem", "std", "minimum", "maximum"):
+            np.testing.assert_array_equal(getattr(x, field), getattr(y, field), err_msg=field)
+        for q in x.quantiles:
+            np.testing.assert_array_equal(x.quantiles[q], y.quantiles[q], err_msg=q)
+
+
+def test_seed_trajectory_does_not_depend_on_the_batch():
+    full = simulate_seeds(CFG, np.arange(40), seed=3)["test_error"]
+    part = simulate_seeds(CFG, np.array([7, 31, 2]), seed=3)["test_error"]
+    np.testing.assert_array_equal(part, full[[7, 31, 2]])
+    other = simulate_seeds(CFG, np.arange(40), seed=4)["test_error"]
+    assert not np.array_equal(full, other)
+
+
+@pytest.mark.parametrize("cfg", [CFG, dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh"),
+                                 dataclasses.replace(CFG, sampler="exact", precision="float32")])
+def test_reductions_are_bit_identical_across_chunk_sizes(cfg):
+    results = [run(cfg, 1000, seed=5, chunk_size=c, progress=False) for c in (64, 192, 1000, None)]
+    for other in results[1:]:
+        _same(results[0], other)
+
+
+def test_extending_a_run_equals_one_run():
+    whole = run(CFG, 640, seed=2, progress=False)
+    first = run(CFG, 256, seed=2, progress=False)
+    rest = run(CFG, 384, seed=2, seed_start=256, state=first.state, progress=False)
+    assert rest.seeds == 640 and rest.seed_start == 0
+    _same(whole, rest)
+    with pytest.raises(ConfigError, match="multiple of"):
+        run(CFG, 10, seed=2, seed_start=100, state=first.state, progress=False)
+
+
+def test_streaming_statistics_match_numpy():
+    rng = np.random.default_rng(0)
+    values = rng.lognormal(size=(1000, 3)) * np.array([1.0, -1e-3, 1e6])
+    stats = StreamingStats(3, (0.0, 0.05, 0.5, 0.95, 1.0))
+    padded = np.zeros((1024, 3))
+    padded[:1000] = values
+    stats.update(padded, 1000)
+    np.testing.assert_allclose(stats.mean, values.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(stats.std, values.std(axis=0, ddof=1), rtol=1e-12)
+    for q in stats.quantiles:
+        exact = np.quantile(values, q, axis=0, method="inverted_cdf")
+        assert np.all(np.abs(stats.quantile(q) - exact) <= QUANTILE_RESOLUTION * np.abs(exact) * 1.0001)
+    assert stats.count == 1000 and BLOCK == 64
+
+
+def test_simulators_never_reuse_a_key():
+    variants = [
+        dataclasses.replace(CFG, regime=r, design=d, sampler=s)
+        for r in ("replace", "accumulate", "accumulate-subsample")
+        for d in ("fixed", "fresh", "shared")
+        for s in ("faithful", "exact")
+        if not (s == "exact" and r == "accumulate-subsample")
+    ]
+    with jax.debug_key_reuse(True):
+        for cfg in variants:
+            jax.jit(lambda k, cfg=cfg: linreg.simulate(cfg, k))(jax.random.key(0))
+
+
+def test_non_finite_values_name_the_generation_and_seed():
+    @dataclasses.dataclass(frozen=True)
+    class Broken:
+        generations: int = 5
+        regime: str = "replace"
+        precision: str = "float64"
+        model = "broken-for-test"
+
+        def memory_per_seed(self):
+            return 8
+
+    jax.tree_util.register_dataclass(Broken, data_fields=[], meta_fields=["generations", "regime", "precision"])
+
+    def simulate(cfg, key):
+        g = jnp.arange(1, cfg.generations + 1, dtype=jnp.float64)
+        return {"x": jnp.where(g == 3, jnp.inf, g)}
+
+    register_model(Model("broken-for-test", Broken, simulate, ("x",), lambda *a: {"x": None}))
+    with pytest.raises(NonFiniteError, match="generation 3 for seed index 0"):
+        run(Broken(), 10, progress=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(seeds=0), "seeds must be an integer >= 1"),
+        (dict(seeds=10, seed=-1), "seed must be an integer >= 0"),
+        (dict(seeds=10, chunk_size=0), "chunk size"),
+        (dict(seeds=10, devices=99), "devices must be between"),
+        (dict(seeds=2**32 + 1), "below 2\\*\\*32"),
+    ],
+)
+def test_run_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        run(CFG, progress=False, **kwargs)
