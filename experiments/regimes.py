@@ -52,11 +52,17 @@ def write_batch(buffer: jax.Array, batch: jax.Array, generation: jax.Array) -> j
 def subsample_indices(key: jax.Array, filled: jax.Array, capacity: int, size: int) -> jax.Array:
     """``size`` indices drawn uniformly without replacement from ``[0, filled)``.
 
-    Vectorised with a static shape: every slot of the buffer gets a uniform score,
-    slots not yet filled get ``+inf``, and the ``size`` smallest scores win (a uniform
-    random ``size``-subset of the filled slots, as all orderings are equally likely).
+    Vectorised with a static shape: every slot of the buffer gets an i.i.d. random
+    score, slots not yet filled get ``-1``, and the ``size`` largest scores win (a
+    uniform random ``size``-subset of the filled slots, as all orderings of i.i.d.
+    scores are equally likely). Scores are 30 random bits reinterpreted as
+    non-negative float32 (a monotone map, never NaN or infinite), because XLA's CPU
+    ``top_k`` is over 20 times faster on float32 than on float64. The subset is
+    exactly uniform unless two scores tie at the cut, which ``top_k`` breaks by
+    index; that happens with probability below ``filled * 2**-30`` per draw.
     """
-    scores = jax.random.uniform(key, (capacity,))
-    scores = jnp.where(jnp.arange(capacity) < filled, scores, jnp.inf)
-    _, idx = jax.lax.top_k(-scores, size)
+    bits = jax.random.bits(key, (capacity,), dtype=jnp.uint32) >> 2
+    scores = jax.lax.bitcast_convert_type(bits, jnp.float32)
+    scores = jnp.where(jnp.arange(capacity) < filled, scores, -1.0)
+    _, idx = jax.lax.top_k(scores, size)
     return idx

@@ -33,7 +33,7 @@ __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEF
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
-_CHUNK_MEMORY = 256 * 2**20  # bytes of live simulation state per chunk, by default
+_CHUNK_MEMORY = 256 * 2**20  # bytes of live simulation state per call, on accelerators
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +101,7 @@ def seed_keys(seed: int, indices) -> jax.Array:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(simulate: Callable, cfg, seed: int, ndev: int):
+def _compiled(simulate: Callable, cfg, ndev: int):
     """``indices -> {metric: (len(indices), G)}``, always in micro-batches of ``BLOCK`` seeds.
 
     XLA's CPU kernels can round differently for different batch shapes, so a seed's
@@ -110,16 +110,14 @@ def _compiled(simulate: Callable, cfg, seed: int, ndev: int):
     shape over every micro-batch, whatever the chunk size; with several devices,
     ``shard_map`` gives each device whole micro-batches of the same body.
     """
-    base = jax.random.key(seed)
-
-    def batch(indices):
+    def batch(base, indices):
         return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=BLOCK)
 
     if ndev == 1:
         return jax.jit(batch), None
     mesh = Mesh(np.array(jax.devices()[:ndev]), ("seeds",))
     spec = PartitionSpec("seeds")
-    sharded = jax.shard_map(batch, mesh=mesh, in_specs=spec, out_specs=spec)
+    sharded = jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec(), spec), out_specs=spec)
     return jax.jit(sharded), NamedSharding(mesh, spec)
 
 
@@ -130,22 +128,29 @@ def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
         metric -> array of shape ``(len(indices), generations)``.
     """
     model = get_model(cfg.model)
-    fn, _ = _compiled(model.simulate, cfg, seed, 1)
+    fn, _ = _compiled(model.simulate, cfg, 1)
     indices = np.asarray(indices, np.uint32)
     padded = np.zeros(-(-len(indices) // BLOCK) * BLOCK, np.uint32)
     padded[: len(indices)] = indices
-    out = fn(padded)
+    out = fn(jax.random.key(seed), padded)
     return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
 
 
-def _chunk_size(cfg, seeds: int, chunk_size: int | None, ndev: int) -> int:
+def _chunk_size(cfg, chunk_size: int | None, ndev: int) -> int:
+    """Seeds per compiled call: whole micro-batches on every device, independent of the seed count.
+
+    On a CPU one micro-batch per device per call costs little (calls are dispatched
+    asynchronously); on accelerators the default packs up to 64 micro-batches per
+    device per call, within the memory budget.
+    """
     unit = BLOCK * ndev
     if chunk_size is None:
+        if jax.default_backend() == "cpu":
+            return unit
         per_seed = max(int(cfg.memory_per_seed()), 1) * 4  # vmapped temporaries
-        chunk_size = max(_CHUNK_MEMORY // per_seed, 1)
-        chunk_size = min(chunk_size, 8192, seeds)
-    if chunk_size < 1:
-        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
+        return unit * max(1, min(64, _CHUNK_MEMORY // (per_seed * unit)))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ConfigError(f"chunk size must be an integer >= 1, got {chunk_size!r}")
     return -(-chunk_size // unit) * unit
 
 
@@ -168,8 +173,8 @@ def run(
         seeds: how many seeds, indices ``seed_start .. seed_start + seeds - 1``.
         seed: the base seed; seed index ``i`` uses ``fold_in(key(seed), i)``.
         seed_start: first seed index (a multiple of ``BLOCK`` when extending ``state``).
-        chunk_size: seeds per compiled call; rounded up to whole blocks on every
-            device. ``None`` picks one from the config's memory estimate.
+        chunk_size: seeds per compiled call, rounded up to whole micro-batches on
+            every device; ``None`` picks one per backend. Results do not depend on it.
         quantiles: probabilities to report.
         devices: how many devices to shard each chunk over (default: all).
         progress: show a progress bar (default: when stderr is a terminal).
@@ -193,8 +198,9 @@ def run(
     if not 1 <= ndev <= len(jax.devices()):
         raise ConfigError(f"devices must be between 1 and {len(jax.devices())}, got {devices}")
     model = get_model(cfg.model)
-    chunk = _chunk_size(cfg, seeds, chunk_size, ndev)
-    fn, sharding = _compiled(model.simulate, cfg, seed, ndev)
+    chunk = _chunk_size(cfg, chunk_size, ndev)
+    fn, sharding = _compiled(model.simulate, cfg, ndev)
+    base = jax.random.key(seed)
     G = cfg.generations
     if state is None:
         reducers = {m: StreamingStats(G, quantiles) for m in model.metrics}
@@ -202,6 +208,9 @@ def run(
         if seed_start % BLOCK:
             raise ConfigError(f"an extended run must start at a multiple of {BLOCK} seeds")
         reducers = {m: StreamingStats.from_state(s, quantiles) for m, s in state.items()}
+    # Host-side reduction in groups of calls, bounded in memory (~64 MiB of float64 values).
+    per_seed_values = G * len(model.metrics) * 8
+    group = max(1, min(8192, (64 * 2**20) // per_seed_values) // chunk)
 
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
@@ -211,23 +220,28 @@ def run(
         bar = tqdm(total=seeds, unit="seed", desc=f"{cfg.model}/{cfg.regime}", leave=False, file=sys.stderr)
     t0 = time.perf_counter()
     compile_s = None
+    starts = list(range(0, seeds, chunk))
     try:
-        for start in range(0, seeds, chunk):
-            valid = min(chunk, seeds - start)
-            indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
-            if sharding is not None:
-                indices = jax.device_put(indices, sharding)
-            t_chunk = time.perf_counter()
-            out = jax.device_get(fn(indices))
-            if compile_s is None:
-                compile_s = time.perf_counter() - t_chunk
-            for name, values in out.items():
-                values = np.asarray(values, np.float64)
+        for g0 in range(0, len(starts), group):
+            pending = []
+            for start in starts[g0 : g0 + group]:
+                indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
+                if sharding is not None:
+                    indices = jax.device_put(indices, sharding)
+                pending.append((start, fn(base, indices)))  # dispatched asynchronously
+                if compile_s is None:
+                    jax.block_until_ready(pending[-1][1])
+                    compile_s = time.perf_counter() - t0
+            first = pending[0][0]
+            valid = min(len(pending) * chunk, seeds - first)
+            host = jax.device_get([out for _, out in pending])
+            for name in model.metrics:
+                values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
                 bad = ~np.isfinite(values[:valid])
                 if bad.any():
                     s, g = np.argwhere(bad)[0]
                     raise NonFiniteError(
-                        f"non-finite {name} at generation {g + 1} for seed index {seed_start + start + s} "
+                        f"non-finite {name} at generation {g + 1} for seed index {seed_start + first + s} "
                         f"(seed {seed}) of {config_dict(cfg)}"
                     )
                 reducers[name].update(values, valid)

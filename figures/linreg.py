@@ -41,7 +41,8 @@ def gerstgrasser_grid(outdir, seeds=None, progress=None):
             if col == 0:
                 ax.set_ylabel(r"test error $\|w_n-w^*\|^2$")
     axes[0, 0].plot([], [], label="law (dashed)", **THEORY)
-    axes[0, 0].legend(loc="lower right", ncol=2)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=6, bbox_to_anchor=(0.5, -0.04), frameon=False)
     fig.suptitle(
         f"OLS refit on its own labels, d={d}: replace grows as $\\sigma^2 d n/(T-d-1)$, accumulate stays below "
         f"$\\frac{{\\pi^2}}{{6}}\\sigma^2 d/(T-d-1)$  ({seeds} seeds, mean and 95% band)",
@@ -53,7 +54,7 @@ def gerstgrasser_grid(outdir, seeds=None, progress=None):
 def designs(outdir, seeds=None, progress=None):
     """Accumulate with a fresh design and with subsampling, against the fixed-design law and the bound."""
     seeds = seeds or 4000
-    d, G, Ts = 8, 50, (16, 40, 400)
+    d, G, Ts = 8, 50, (16, 40, 160)
     variants = [
         ("replace", "fixed", "replace, fixed X"),
         ("accumulate", "fixed", "accumulate, fixed X"),
