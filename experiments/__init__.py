@@ -9,8 +9,9 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from . import linreg  # noqa: E402
+from . import gaussian, linreg  # noqa: E402
 from .config import ConfigError, config_dict, config_hash  # noqa: E402
+from .gaussian import GaussianConfig  # noqa: E402
 from .linreg import LinRegConfig  # noqa: E402
 from .models import MODELS, Model, get_model, register_model  # noqa: E402
 from .runner import Result, run, seed_keys, simulate_seeds  # noqa: E402
@@ -25,9 +26,19 @@ register_model(
         theory=linreg.theory,
     )
 )
+register_model(
+    Model(
+        name="gaussian",
+        config=GaussianConfig,
+        simulate=gaussian.simulate,
+        metrics=gaussian.METRICS,
+        theory=gaussian.theory,
+    )
+)
 
 __all__ = [
     "ConfigError",
+    "GaussianConfig",
     "LinRegConfig",
     "MODELS",
     "Model",

@@ -23,13 +23,19 @@ __all__ = ["REGIMES", "pool_statistics", "subsample_indices", "write_batch"]
 REGIMES = ("replace", "accumulate", "accumulate-subsample", "mix")
 
 
-def pool_statistics(regime: str, pooled, batch):
+def _add(a, b):
+    return jax.tree_util.tree_map(jnp.add, a, b)
+
+
+def pool_statistics(regime: str, pooled, batch, merge=_add):
     """Statistics to fit generation ``n`` on, and the new running pool.
 
     Args:
         regime: ``"replace"``/``"mix"`` (newest batch only) or ``"accumulate"``.
-        pooled: a PyTree of running sums of the statistics of batches ``1..n-1``.
+        pooled: the pooled statistics of batches ``1..n-1``.
         batch: the same PyTree for batch ``n``.
+        merge: combines two sets of statistics; additive sums by default
+            (regression's ``X^T X``, ``X^T y``), Chan's update for centred moments.
 
     Returns:
         ``(fit_statistics, new_pooled)``.
@@ -37,7 +43,7 @@ def pool_statistics(regime: str, pooled, batch):
     if regime in ("replace", "mix"):
         return batch, pooled
     if regime == "accumulate":
-        total = jax.tree_util.tree_map(jnp.add, pooled, batch)
+        total = merge(pooled, batch)
         return total, total
     raise ValueError(f"regime {regime!r} is not pooled from sufficient statistics")
 

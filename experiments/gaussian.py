@@ -1,0 +1,305 @@
+"""Gaussian refit on its own samples (Shumailov et al., Nature 2024; Kazdan et al. 2024; Bertrand et al. 2023).
+
+Truth ``N(0, sigma2 I_dim)``. Generation 1 is fit on ``M`` real samples; generation
+``n >= 2`` on samples from generation ``n-1``'s fit, assembled by the regime:
+
+* ``replace``: the ``M`` newest samples only;
+* ``accumulate``: every sample so far (``M`` real, then ``M`` per generation), pooled;
+* ``accumulate-subsample``: ``M`` drawn uniformly without replacement from every sample so far;
+* ``mix``: ``k = real_fraction * M`` fresh real samples and ``M - k`` synthetic ones.
+
+Estimators: ``unbiased`` (scatter / (N - 1), the Nature theorem's) or ``mle`` (scatter / N,
+what the public code of these papers computes).
+
+Per generation: ``mean_sq_error = ||mu_n - mu||^2``, ``variance = tr Sigma_n / tr Sigma``,
+``std = sqrt(variance)`` (``sigma_n / sigma`` in 1-D), ``log_det = log det Sigma_n - log det Sigma``,
+``w2_sq`` = squared 2-Wasserstein distance between ``N(mu_n, Sigma_n)`` and the truth.
+
+Samplers. Both work in whitened coordinates: a batch from ``N(mu, L L^T)`` is
+``x = mu + L z`` with ``z`` standard normal, so its mean is ``mu + L zbar`` and its scatter
+``L S_z L^T`` (mean and scatter are affine-equivariant; this is algebra, not an
+approximation). ``faithful`` draws the ``M x dim`` raw ``z``; ``exact`` draws
+``zbar ~ N(0, I/M)`` and ``S_z = R R^T ~ Wishart(M-1, I)`` through its Bartlett factor
+``R``. Under replace the fit's Cholesky factor is the product ``L_n = L_{n-1} R / sqrt(c)``
+(``c = M-1`` or ``M``), so ``log_det`` accumulates exactly as a sum of logs and never
+underflows, even when ``sigma_n`` collapses past the smallest float64. The other
+regimes pool centred moments ``(count, mean, scatter)`` with Chan's update, through
+the shared :func:`experiments.regimes.pool_statistics`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .config import (
+    PRECISIONS,
+    ConfigError,
+    check_choice,
+    check_fraction,
+    check_nonnegative,
+    check_positive_int,
+    config_dataclass,
+)
+from .linreg import bartlett_factor
+from .regimes import REGIMES, pool_statistics, subsample_indices, write_batch
+
+__all__ = ["GaussianConfig", "Moments", "merge_moments", "simulate", "theory", "METRICS"]
+
+ESTIMATORS = ("unbiased", "mle")
+SAMPLERS = ("faithful", "exact")
+METRICS = ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
+
+
+@config_dataclass
+class GaussianConfig:
+    """A Gaussian refit generation after generation.
+
+    Attributes:
+        dim: dimension. M: samples per generation (``>= 2``; ``> dim`` for the
+            unbiased covariance, whose determinant is otherwise zero).
+        sigma2: the truth's variance per coordinate (``> 0``).
+        generations: number of fits, generation 1 on real data.
+        regime: ``replace``, ``accumulate``, ``accumulate-subsample`` or ``mix``.
+        estimator: ``unbiased`` (divide by N - 1) or ``mle`` (divide by N).
+        sampler: ``exact`` (sufficient statistics) or ``faithful`` (raw samples).
+        real_fraction: the fraction of fresh real samples per generation (``mix`` only).
+        precision: ``float64`` (default) or ``float32``.
+    """
+
+    dim: int = 1
+    M: int = 20
+    sigma2: float = 1.0
+    generations: int = 60
+    regime: str = "replace"
+    estimator: str = "unbiased"
+    sampler: str = "exact"
+    real_fraction: float = 0.5
+    precision: str = "float64"
+
+    model: ClassVar[str] = "gaussian"
+
+    def __post_init__(self):
+        check_positive_int("dim", self.dim)
+        check_positive_int("M", self.M, minimum=2)
+        check_nonnegative("sigma2", self.sigma2)
+        if self.sigma2 == 0:
+            raise ConfigError("sigma2 must be > 0: a degenerate truth has no covariance to refit")
+        check_positive_int("generations", self.generations)
+        check_choice("regime", self.regime, REGIMES)
+        check_choice("estimator", self.estimator, ESTIMATORS)
+        check_choice("sampler", self.sampler, SAMPLERS)
+        check_fraction("real_fraction", self.real_fraction)
+        check_choice("precision", self.precision, PRECISIONS)
+        if self.M <= self.dim:
+            raise ConfigError(
+                f"M must exceed dim (got M={self.M}, dim={self.dim}): the fitted covariance is singular "
+                "and its log-determinant is minus infinity"
+            )
+        if self.sampler == "exact" and self.regime == "accumulate-subsample":
+            raise ConfigError("the exact sampler draws no raw samples to subsample; use --sampler faithful")
+        if self.regime == "mix":
+            k = self.real_fraction * self.M
+            if abs(k - round(k)) > 1e-9:
+                raise ConfigError(
+                    f"real_fraction * M must be a whole number of samples (got {self.real_fraction} * {self.M} = {k:g})"
+                )
+
+    @property
+    def dtype(self):
+        return jnp.float64 if self.precision == "float64" else jnp.float32
+
+    @property
+    def k_real(self) -> int:
+        """Fresh real samples per generation (``mix``; 0 otherwise)."""
+        return int(round(self.real_fraction * self.M)) if self.regime == "mix" else 0
+
+    def memory_per_seed(self) -> int:
+        words = 6 * self.dim * self.dim + self.M * self.dim + 6 * self.generations
+        if self.regime == "accumulate-subsample":
+            words += self.generations * self.M * (self.dim + 1)
+        return 8 * words
+
+
+class Moments(NamedTuple):
+    """Centred sufficient statistics of a sample: size, mean, scatter about the mean."""
+
+    count: jax.Array
+    mean: jax.Array
+    scatter: jax.Array
+
+
+def merge_moments(a: Moments, b: Moments) -> Moments:
+    """Chan, Golub & LeVeque's pairwise update: the moments of the union of two samples."""
+    n = a.count + b.count
+    delta = b.mean - a.mean
+    weight = b.count / jnp.maximum(n, 1)
+    mean = a.mean + delta * weight
+    scatter = a.scatter + b.scatter + jnp.outer(delta, delta) * a.count * weight
+    return Moments(n, mean, scatter)
+
+
+def _divisor(cfg, count):
+    return count - 1 if cfg.estimator == "unbiased" else count
+
+
+def _whitened_batch(cfg, key, size: int):
+    """``(zbar, R)`` of ``size`` standard-normal samples: their mean and the Cholesky factor of their scatter."""
+    dt, dim = cfg.dtype, cfg.dim
+    if cfg.sampler == "exact":
+        k_mean, k_scatter = jax.random.split(key)
+        zbar = jax.random.normal(k_mean, (dim,), dtype=dt) / jnp.sqrt(jnp.asarray(size, dt))
+        if size - 1 >= dim:
+            R = bartlett_factor(k_scatter, size - 1, dim, dt)
+            return zbar, R @ R.T
+        # Singular Wishart (fewer than dim degrees of freedom): draw its Gram form directly.
+        Z = jax.random.normal(k_scatter, (size - 1, dim), dtype=dt)
+        return zbar, Z.T @ Z
+    z = jax.random.normal(key, (size, dim), dtype=dt)
+    zbar = z.mean(axis=0)
+    centred = z - zbar
+    return zbar, centred.T @ centred
+
+
+def _metrics(cfg, mu, L, log_det):
+    """The five metrics from the fit's mean, Cholesky factor and log-determinant ratio."""
+    sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
+    cov = L @ L.T
+    variance = jnp.trace(cov) / (cfg.dim * sigma2)
+    mse = jnp.sum(mu**2)
+    # W2^2 = ||mu_n||^2 + tr Sigma_n + tr Sigma - 2 tr (Sigma^1/2 Sigma_n Sigma^1/2)^1/2, Sigma = sigma2 I.
+    root_trace = jnp.sum(jnp.sqrt(jnp.clip(jnp.linalg.eigvalsh(cov), 0.0))) if cfg.dim > 1 else jnp.abs(L[0, 0])
+    w2 = mse + jnp.trace(cov) + cfg.dim * sigma2 - 2.0 * jnp.sqrt(sigma2) * root_trace
+    return {
+        "mean_sq_error": mse,
+        "variance": variance,
+        "std": jnp.sqrt(variance),
+        "log_det": log_det,
+        "w2_sq": jnp.maximum(w2, 0.0),
+    }
+
+
+def simulate(cfg: GaussianConfig, key: jax.Array) -> dict[str, jax.Array]:
+    """One seed's trajectory of every metric, generations ``1..G``.
+
+    Returns:
+        ``{metric: array of shape (cfg.generations,)}`` in ``cfg.dtype``.
+    """
+    keys = jax.random.split(key, cfg.generations)
+    gens = jnp.arange(1, cfg.generations + 1)
+    if cfg.regime == "replace":
+        out = _simulate_replace(cfg, keys, gens)
+    elif cfg.regime == "accumulate-subsample":
+        out = _simulate_subsample(cfg, keys, gens)
+    else:
+        out = _simulate_pooled(cfg, keys, gens)
+    return out
+
+
+def _truth(cfg):
+    dt = cfg.dtype
+    return jnp.zeros((cfg.dim,), dt), jnp.sqrt(jnp.asarray(cfg.sigma2, dt)) * jnp.eye(cfg.dim, dtype=dt)
+
+
+def _simulate_replace(cfg, keys, gens):
+    dt, M = cfg.dtype, cfg.M
+    mu0, L0 = _truth(cfg)
+
+    def step(carry, inputs):
+        mu, L, log_det = carry
+        key, _ = inputs
+        zbar, S = _whitened_batch(cfg, key, M)
+        R = jnp.linalg.cholesky(S / _divisor(cfg, M))
+        mu_n = mu + L @ zbar
+        L_n = L @ R  # lower triangular with a positive diagonal: the Cholesky factor of the fit
+        log_det_n = log_det + 2.0 * jnp.sum(jnp.log(jnp.diag(R)))
+        return (mu_n, L_n, log_det_n), _metrics(cfg, mu_n, L_n, log_det_n)
+
+    _, out = jax.lax.scan(step, (mu0, L0, jnp.zeros((), dt)), (keys, gens))
+    return out
+
+
+def _batch_moments(cfg, key, mu, L, size):
+    zbar, S = _whitened_batch(cfg, key, size)
+    return Moments(jnp.asarray(size, cfg.dtype), mu + L @ zbar, L @ S @ L.T)
+
+
+def _fit(cfg, moments: Moments):
+    sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
+    cov = moments.scatter / _divisor(cfg, moments.count)
+    L = jnp.linalg.cholesky(cov)
+    log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(L))) - cfg.dim * jnp.log(sigma2)
+    return moments.mean, L, log_det
+
+
+def _simulate_pooled(cfg, keys, gens):
+    dt, M, dim = cfg.dtype, cfg.M, cfg.dim
+    mu0, L0 = _truth(cfg)
+    k_real = cfg.k_real
+    empty = Moments(jnp.zeros((), dt), jnp.zeros((dim,), dt), jnp.zeros((dim, dim), dt))
+
+    def step(carry, inputs):
+        mu, L, pooled = carry
+        key, _ = inputs
+        k_syn, k_real_key = jax.random.split(key)
+        parts = []
+        if k_real:  # fresh real samples (mix)
+            parts.append(_batch_moments(cfg, k_real_key, mu0, L0, k_real))
+        if M - k_real:  # samples from the previous generation's fit
+            parts.append(_batch_moments(cfg, k_syn, mu, L, M - k_real))
+        batch = parts[0] if len(parts) == 1 else merge_moments(*parts)
+        fit_on, pooled = pool_statistics(cfg.regime, pooled, batch, merge=merge_moments)
+        mu_n, L_n, log_det = _fit(cfg, fit_on)
+        return (mu_n, L_n, pooled), _metrics(cfg, mu_n, L_n, log_det)
+
+    _, out = jax.lax.scan(step, (mu0, L0, empty), (keys, gens))
+    return out
+
+
+def _simulate_subsample(cfg, keys, gens):
+    dt, M, dim, G = cfg.dtype, cfg.M, cfg.dim, cfg.generations
+    mu0, L0 = _truth(cfg)
+    capacity = G * M
+
+    def step(carry, inputs):
+        mu, L, pool = carry
+        key, n = inputs
+        k_draw, k_sub = jax.random.split(key)
+        x = mu + jax.random.normal(k_draw, (M, dim), dtype=dt) @ L.T
+        pool = write_batch(pool, x, n)
+        sample = pool[subsample_indices(k_sub, n * M, capacity, M)]
+        mean = sample.mean(axis=0)
+        centred = sample - mean
+        mu_n, L_n, log_det = _fit(cfg, Moments(jnp.asarray(M, dt), mean, centred.T @ centred))
+        return (mu_n, L_n, pool), _metrics(cfg, mu_n, L_n, log_det)
+
+    _, out = jax.lax.scan(step, (mu0, L0, jnp.zeros((capacity, dim), dt)), (keys, gens))
+    return out
+
+
+def theory(cfg: GaussianConfig, generations, convention: str = "fit") -> dict:
+    """Predicted curves per metric for ``cfg`` (``None`` where no closed form exists).
+
+    Delegates to :func:`theory.gaussian.predict`, derived in SymPy from the recursion.
+    ``convention="downstream"`` evaluates each law one generation later.
+    """
+    from theory import gaussian as theory_gaussian
+
+    if convention not in ("fit", "downstream"):
+        raise ConfigError(f"unknown convention {convention!r}; choose one of: fit, downstream")
+    n = np.asarray(generations) + (1 if convention == "downstream" else 0)
+    out = {}
+    for metric in METRICS:
+        if metric == "std" and cfg.dim > 1:  # sqrt(tr ratio) here; the theory's std is 1-D
+            out[metric] = None
+            continue
+        curve = theory_gaussian.predict(
+            metric, cfg.regime, cfg.estimator, n, dim=cfg.dim, M=cfg.M, sigma2=cfg.sigma2,
+            k_real=cfg.k_real if cfg.regime == "mix" else None,
+        )
+        out[metric] = None if curve is None else np.asarray(curve, np.float64)
+    return out
+
