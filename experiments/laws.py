@@ -295,3 +295,95 @@ def law_metadata(law: Law) -> dict[str, Any]:
         "reference": dataclasses.asdict(law.reference),
         "generations": list(law.generations),
     }
+
+
+# --------------------------------------------------------------------------------------
+# Gaussian refitting (Shumailov et al. 2024; Kazdan et al. 2024; Bertrand et al. 2023)
+
+SHUMAILOV = Reference(
+    key="shumailov2024collapse",
+    authors="Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Papernot, Nicolas and Anderson, Ross and Gal, Yarin",
+    year=2024,
+    title="AI models collapse when trained on recursively generated data",
+    venue="Nature 631, 755-759",
+    theorem="Theorem on recursive Gaussian fitting (supplementary: the variance collapses a.s., the mean drifts)",
+    doi="10.1038/s41586-024-07566-y",
+)
+KAZDAN = Reference(
+    key="kazdan2024thrive",
+    authors="Kazdan, Joshua and Schaeffer, Rylan and Dey, Apratim and Gerstgrasser, Matthias and Rafailov, Rafael and "
+    "Donoho, David L. and Koyejo, Sanmi",
+    year=2024,
+    title="Collapse or Thrive? Perils and Promises of Synthetic Data in a Self-Generating World",
+    venue="arXiv preprint",
+    theorem="Multivariate Gaussian refitting under replace and accumulate (MLE covariance)",
+)
+DEY_DONOHO = Reference(
+    key="dey2024universality",
+    authors="Dey, Apratim and Donoho, David L.",
+    year=2024,
+    title="Universality of the pi^2/6 Pathway in Avoiding Model Collapse",
+    venue="arXiv preprint",
+    theorem="Accumulation keeps the error bounded (the pi^2/6 pathway)",
+)
+BERTRAND = Reference(
+    key="bertrand2023stability",
+    authors="Bertrand, Quentin and Bose, Avishek Joey and Duplessis, Alexandre and Jiralerspong, Marco and Gidel, Gauthier",
+    year=2023,
+    title="On the Stability of Iterative Retraining of Generative Models on their own Data",
+    venue="arXiv preprint (ICLR 2024)",
+    theorem="Iterative retraining with a fraction of fresh real data is stable",
+    arxiv="2310.00429",
+)
+
+_GAUSSIAN_REFS = {"replace": SHUMAILOV, "accumulate": DEY_DONOHO, "mix": BERTRAND}
+_KIND = {"exact expectation": "expectation", "upper bound": "upper_bound"}
+# Generations checked. The variance of sigma_n^2 grows like (1 + 2/(M-1))^n and its
+# fourth moment like (1 + 12/(M-1))^n: beyond n ~ 20 at M = 20 the Monte Carlo standard
+# error of variance, std and w2_sq is itself unreliable, so those are checked early.
+# log_det (sums of log chi-squares) and mean_sq_error have tame tails: checked to n = 60.
+_TAME = (1, 2, 5, 10, 20, 40, 60)
+_HEAVY = (1, 2, 5, 10, 20)
+
+
+def _gaussian_laws() -> None:
+    from theory import gaussian as tg
+
+    from .gaussian import GaussianConfig
+
+    def curve(metric, regime, estimator, cfg):
+        def predict(n):
+            return tg.predict(metric, regime, estimator, np.asarray(n), dim=cfg.dim, M=cfg.M, sigma2=cfg.sigma2,
+                              k_real=cfg.k_real if regime == "mix" else None)
+        return predict
+
+    other = {"unbiased": "mle", "mle": "unbiased"}
+    for estimator in ("unbiased", "mle"):
+        for regime in ("replace", "accumulate", "mix"):
+            for dim in (1, 3):
+                cfg = GaussianConfig(dim=dim, M=20, sigma2=2.0, generations=60, regime=regime, estimator=estimator,
+                                     sampler="exact", real_fraction=0.25)
+                for metric in ("mean_sq_error", "variance", "std", "log_det", "w2_sq"):
+                    if metric == "std" and dim > 1:
+                        continue
+                    kind = tg.law_kind(metric, regime, estimator, dim)
+                    if kind not in _KIND:
+                        continue
+                    predict = curve(metric, regime, estimator, cfg)
+                    if _KIND[kind] == "upper_bound":
+                        # Wrong: "accumulating (or mixing) collapses like replacing".
+                        perturbed = curve(metric, "replace", estimator, dataclasses.replace(cfg, regime="replace"))
+                    elif metric == "mean_sq_error":
+                        perturbed = (lambda p: (lambda n: p(np.asarray(n) + 1)))(predict)  # off by one generation
+                    else:  # the other estimator's law (unbiased vs MLE)
+                        perturbed = curve(metric, regime, other[estimator], dataclasses.replace(cfg, estimator=other[estimator]))
+                    register_law(Law(
+                        id=f"gaussian/{regime}/{estimator}/{metric}/dim{dim}",
+                        title=f"E {metric} ({regime}, {estimator} covariance, dim={dim}, M=20): {kind}",
+                        reference=KAZDAN if (dim > 1 and regime != "mix") else _GAUSSIAN_REFS[regime],
+                        config=cfg, metric=metric, kind=_KIND[kind], predict=predict, perturbed=perturbed,
+                        generations=_TAME if metric in ("mean_sq_error", "log_det") else _HEAVY,
+                    ))
+
+
+_gaussian_laws()

@@ -54,7 +54,7 @@ def gerstgrasser_grid(outdir, seeds=None, progress=None):
 def designs(outdir, seeds=None, progress=None):
     """Accumulate with a fresh design and with subsampling, against the fixed-design law and the bound."""
     seeds = seeds or 4000
-    d, G, Ts = 8, 50, (16, 40, 160)
+    d, G, Ts = 8, 50, (24, 40, 160)
     variants = [
         ("replace", "fixed", "replace, fixed X"),
         ("accumulate", "fixed", "accumulate, fixed X"),
@@ -81,7 +81,8 @@ def designs(outdir, seeds=None, progress=None):
     axes[0].set_ylabel(r"test error / $\sigma^2 d/(T-d-1)$")
     axes[0].plot([], [], label="fixed-X accumulate law", **THEORY)
     axes[0].plot([], [], color="black", linestyle=":", label=r"$\pi^2/6$ bound")
-    axes[-1].legend(loc="upper left", fontsize=5.5)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.12), frameon=False)
     fig.suptitle(
         f"Fresh designs and subsampling: no closed form; fresh-X accumulate sits below the fixed-X law at small T "
         f"and meets it as T grows ({seeds} seeds)",
