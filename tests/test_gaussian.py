@@ -1,0 +1,149 @@
+"""Gaussian refitting: every registered law against simulation, wrong laws rejected,
+faithful vs exact samplers, collapse facts, bad input.
+
+Statistical checks use the registry's verdict at a Bonferroni-corrected family-wise
+false-alarm rate ``ALPHA`` over all checks in this file (fixed seeds: deterministic).
+The checked generations are the registry's: the variance of ``sigma_n^2`` grows like
+``(1 + 2/(M-1))^n`` and its fourth moment like ``(1 + 12/(M-1))^n``, so ``variance``,
+``std`` and ``w2_sq`` are checked only up to ``n = 20`` (M = 20), where the Monte
+Carlo standard error is itself accurate; ``log_det`` and ``mean_sq_error`` have tame
+tails and are checked to ``n = 60``.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from experiments import GaussianConfig, run, simulate_seeds
+from experiments.cli import main
+from experiments.laws import LAWS, check_law
+
+ALPHA = 1e-3
+SEEDS = 6000
+GAUSSIAN = [law for law in LAWS.values() if law.id.startswith("gaussian/")]
+TOTAL = sum(len(law.generations) for law in GAUSSIAN)
+
+
+@pytest.fixture(scope="module")
+def results():
+    out = {}
+    for law in GAUSSIAN:
+        if law.config not in out:
+            out[law.config] = run(law.config, SEEDS, seed=7, progress=False)
+    return out
+
+
+def test_every_gaussian_law_agrees_and_every_wrong_twin_fails(results):
+    failed, unrejected = [], []
+    for law in GAUSSIAN:
+        res = results[law.config]
+        checks = check_law(law, res, ALPHA, TOTAL)
+        failed += [(law.id, c.generation, round(c.z, 2)) for c in checks if not c.passed]
+        wrong = check_law(law, res, ALPHA, TOTAL, predict=law.perturbed)
+        if all(c.passed for c in wrong):
+            unrejected.append(law.id)
+    assert not failed, f"laws failing: {failed}"
+    assert not unrejected, f"wrong twins not rejected: {unrejected}"
+    assert len(GAUSSIAN) >= 40
+
+
+CASES = [
+    ("replace", "unbiased", 1), ("replace", "mle", 3), ("accumulate", "unbiased", 1),
+    ("accumulate", "mle", 3), ("mix", "unbiased", 1), ("mix", "mle", 3),
+]
+KS_GENERATIONS = (1, 4, 12)
+KS_CHECKS = len(CASES) * len(KS_GENERATIONS) * 3
+
+
+@pytest.mark.parametrize("regime, estimator, dim", CASES)
+def test_faithful_and_exact_samplers_agree_in_distribution(regime, estimator, dim):
+    """Two-sample KS per metric at several generations, level ALPHA/KS_CHECKS each;
+    power: a faithful run with M off by 25% must be rejected at the same level."""
+    cfg = GaussianConfig(dim=dim, M=8, generations=12, regime=regime, estimator=estimator, sampler="exact",
+                         real_fraction=0.25)
+    idx = np.arange(6000)
+    exact = simulate_seeds(cfg, idx, seed=1)
+    faithful = simulate_seeds(dataclasses.replace(cfg, sampler="faithful"), idx, seed=2)
+    wrong = simulate_seeds(dataclasses.replace(cfg, sampler="faithful", M=10, real_fraction=0.2), idx, seed=3)
+    rejected = False
+    for metric in ("mean_sq_error", "variance", "log_det"):
+        for g in KS_GENERATIONS:
+            p = stats.ks_2samp(exact[metric][:, g - 1], faithful[metric][:, g - 1]).pvalue
+            assert p > ALPHA / KS_CHECKS, f"{metric} at generation {g}: p = {p:.2e}"
+            rejected |= stats.ks_2samp(exact[metric][:, g - 1], wrong[metric][:, g - 1]).pvalue < ALPHA / KS_CHECKS
+    assert rejected, "a sampler with the wrong M went unseen"
+
+
+def test_subsample_regime_runs_and_stays_between_replace_and_accumulate():
+    base = GaussianConfig(dim=1, M=10, generations=40, sampler="faithful")
+    var = {r: run(dataclasses.replace(base, regime=r), 2000, seed=4, progress=False).metrics["variance"].quantiles["0.5"][-1]
+           for r in ("replace", "accumulate", "accumulate-subsample")}
+    assert var["replace"] < var["accumulate-subsample"] <= var["accumulate"] * 1.05
+
+
+def test_variance_is_a_martingale_yet_collapses_almost_surely():
+    """Unbiased replace, 1-D, M = 10: E sigma_n^2 = 1 at every n, while the median of
+    sigma_n^2 falls like exp(n * rate) with rate = digamma(9/2) + log(2/9) < 0."""
+    from scipy.special import digamma
+
+    cfg = GaussianConfig(dim=1, M=10, generations=400, regime="replace", estimator="unbiased")
+    res = run(cfg, 20_000, seed=5, progress=False)
+    rate = digamma(4.5) + np.log(2 / 9)
+    assert rate < 0
+    median = res.metrics["variance"].quantiles["0.5"]
+    # log median / n -> rate; at n = 400 the sd of log sigma_n^2 / n is about 0.017.
+    assert abs(np.log(median[-1]) / 400 - rate) < 0.01
+    assert median[-1] < 1e-15  # collapsed
+    assert res.metrics["log_det"].maximum[-1] < 0  # every one of 20,000 trajectories lost variance
+
+
+def test_log_det_survives_beyond_float64_underflow():
+    """M = 2: log sigma^2 drifts by digamma(1/2) + log 2 = -1.27 per generation; after
+    1000 generations sigma^2 underflows to 0, yet log_det stays exact and finite."""
+    cfg = GaussianConfig(dim=1, M=2, generations=1000, regime="replace")
+    out = simulate_seeds(cfg, np.arange(64), seed=0)
+    assert np.all(np.isfinite(out["log_det"])) and np.all(out["variance"][:, -1] == 0)
+    assert abs(out["log_det"][:, -1].mean() / 1000 + 1.2704) < 0.15
+
+
+def _status(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    return code, *capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--M", "1"], "M must be an integer >= 2"),
+        (["--dim", "3", "--M", "3"], "M must exceed dim"),
+        (["--real-fraction", "1.5", "--regime", "mix"], "real_fraction must lie in [0, 1]"),
+        (["--real-fraction", "-0.1"], "real_fraction must be"),
+        (["--regime", "mix", "--M", "10", "--real-fraction", "0.33"], "whole number of samples"),
+        (["--estimator", "biased"], "unknown estimator"),
+        (["--sampler", "exact", "--regime", "accumulate-subsample"], "no raw samples"),
+        (["--sigma2", "0"], "sigma2 must be > 0"),
+    ],
+)
+def test_bad_gaussian_input_exits_2(capsys, argv, message):
+    code, out, err = _status(capsys, "simulate", "gaussian", "--generations", "2", "--seeds", "64", *argv)
+    assert code == 2 and message in err and err.count("\n") == 1 and out == "", err
+
+
+def test_gaussian_json_contract(capsys):
+    import json
+
+    code, out, err = _status(
+        capsys, "simulate", "gaussian", "--regime", "mix", "--dim", "1", "--M", "20", "--sigma2", "1",
+        "--estimator", "unbiased", "--sampler", "exact", "--real-fraction", "0.5", "--generations", "6",
+        "--seeds", "256", "--seed", "0", "--json", "--quiet",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data["metrics"]) == {"mean_sq_error", "variance", "std", "log_det", "w2_sq"}
+    assert data["theory"]["w2_sq"] is None and len(data["theory"]["mean_sq_error"]) == 6
+    assert data["config"]["real_fraction"] == 0.5 and data["generation"] == list(range(1, 7))
