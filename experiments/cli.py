@@ -3,6 +3,8 @@
 * ``collapse simulate MODEL [--field value ...] [--seeds N] [--seed S] [--json]``
 * ``collapse verify [--seeds N] [--seed S] [--alpha A] [--only ID ...] [--list] [--json]``
 * ``collapse figures [--outdir DIR] [--seeds N] [--only NAME ...]``
+* ``collapse reproduce [--quick] [--only NAME ...] [--seeds N] [--outdir DIR]``
+* ``collapse cache list|clear`` and ``collapse cite LAW``
 
 Options of ``simulate`` are generated from the model's config dataclass (``--T``,
 ``--sigma2``, ``--design-seed`` ...), so a new model needs no parser code. Bad
@@ -17,6 +19,7 @@ import dataclasses
 import json
 import math
 import sys
+import time
 import warnings
 
 __all__ = ["main"]
@@ -90,6 +93,19 @@ def _build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--only", nargs="+", default=None, metavar="ID", help="law ids or glob patterns")
     ver.add_argument("--list", action="store_true", help="list the laws and exit")
     ver.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    rep = sub.add_parser("reproduce", help="verify every law, write report.md/report.json, draw every figure (cached)")
+    rep.add_argument("--quick", action="store_true", help="fewer seeds: minutes on a laptop")
+    rep.add_argument("--only", nargs="+", default=None, metavar="NAME", help="law ids or figure names (prefixes)")
+    rep.add_argument("--seeds", type=_int, default=None, help="seeds per law and per curve")
+    rep.add_argument("--outdir", default="reproduction", help="where report and figures go (default: reproduction)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cache = sub.add_parser("cache", help="list or clear the result cache ($COLLAPSE_CACHE or .collapse_cache)")
+    cache.add_argument("action", choices=["list", "clear"])
+
+    cite = sub.add_parser("cite", help="print BibTeX for a law (id or prefix)")
+    cite.add_argument("law", help="a law id, a prefix such as linreg/accumulate, or 'all'")
 
     fig = sub.add_parser("figures", help="regenerate every figure (PDF and PNG)")
     fig.add_argument("--outdir", default=None, help="where to write (default: the figures/ package folder)")
@@ -178,6 +194,45 @@ def _figures(args) -> int:
     return 0
 
 
+def _reproduce(args) -> int:
+    from .report import reproduce
+
+    t0 = time.perf_counter()
+    report, paths = reproduce(args.outdir, quick=args.quick, only=args.only, seeds=args.seeds,
+                              progress=False if args.quiet else None)
+    for law in report["laws"]:
+        print(f"{'pass' if law['passed'] else 'FAIL'}  {law['id']:44s} seeds={law['seeds']:<6d} max z={law['max_abs_z']:6.2f}")
+    for path in paths:
+        print(path)
+    failed = sum(not law["passed"] for law in report["laws"])
+    print(f"{len(report['laws']) - failed} passed, {failed} failed  ({time.perf_counter() - t0:.0f} s)")
+    return 1 if failed else 0
+
+
+def _cache(args) -> int:
+    from .cache import clear, default_cache_dir, entries
+
+    if args.action == "clear":
+        print(f"removed {clear()} entries from {default_cache_dir()}")
+        return 0
+    for e in entries():
+        cfg = ", ".join(f"{k}={v}" for k, v in e["config"].items() if k != "model")
+        print(f"{e['key']}  seeds={e['seeds']:<7d} {e['config']['model']}: {cfg}")
+    return 0
+
+
+def _cite(args) -> int:
+    from .laws import LAWS, select_laws
+
+    laws = list(LAWS.values()) if args.law == "all" else select_laws([args.law])
+    seen = []
+    for law in laws:
+        if law.reference not in seen:
+            seen.append(law.reference)
+    print("\n\n".join(ref.bibtex() for ref in seen))
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point of the ``collapse`` console script."""
     warnings.showwarning = _show_warning
@@ -187,7 +242,8 @@ def main(argv=None) -> int:
     if getattr(args, "seeds", None) is not None and args.seeds < 1:
         _die(f"--seeds must be >= 1, got {args.seeds}")
     try:
-        handler = {"simulate": _simulate, "verify": _verify, "figures": _figures}[args.command]
+        handler = {"simulate": _simulate, "verify": _verify, "figures": _figures, "reproduce": _reproduce,
+                   "cache": _cache, "cite": _cite}[args.command]
         return handler(args)
     except (ConfigError, ValueError) as err:
         _die(str(err))

@@ -197,8 +197,14 @@ def check_law(law: Law, result: Result, alpha: float, checks: int, predict: Call
     return rows
 
 
-def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None):
+def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
+           runner: Callable = run):
     """Run every law's simulation (each distinct config once) and check it.
+
+    Args:
+        laws: the laws to check; ``seeds`` overrides each law's default seed count.
+        runner: ``(cfg, seeds, seed, progress=...) -> Result``; :func:`experiments.runner.run`
+            or :func:`experiments.cache.cached_run`.
 
     Returns:
         ``(checks, results)``: the report rows, and the results keyed by config hash.
@@ -210,7 +216,7 @@ def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: floa
         key = config_hash(law.config)
         n = law.seeds if seeds is None else seeds
         if key not in results or results[key].seeds < n:
-            results[key] = run(law.config, n, seed, progress=progress)
+            results[key] = runner(law.config, n, seed, progress=progress)
         checks += check_law(law, results[key], alpha, total)
     return checks, results
 

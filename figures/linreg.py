@@ -5,7 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments import LinRegConfig, config_hash, get_model, run
+from experiments import LinRegConfig, config_hash, get_model
+from experiments.cache import cached_run as run
 from theory import linreg as theory_linreg
 
 from . import style

@@ -1,0 +1,84 @@
+"""The result cache (hit, exact extension, atomic writes), the report, and ``collapse cite``."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import LinRegConfig, run
+from experiments import cache as cache_mod
+from experiments.cli import main
+from experiments.laws import LAWS
+from experiments.report import build_report, write_report
+from experiments.laws import verify
+
+CFG = LinRegConfig(d=3, T=10, sigma2=1.0, generations=4, regime="accumulate", sampler="exact")
+
+
+def _same(a, b):
+    for name in a.metrics:
+        for field in ("mean", "sem", "std", "minimum", "maximum"):
+            np.testing.assert_array_equal(getattr(a.metrics[name], field), getattr(b.metrics[name], field))
+        for q in a.metrics[name].quantiles:
+            np.testing.assert_array_equal(a.metrics[name].quantiles[q], b.metrics[name].quantiles[q])
+
+
+def test_hit_returns_the_saved_result(tmp_path):
+    first = cache_mod.cached_run(CFG, 256, seed=3, cache_dir=tmp_path, progress=False)
+    assert first.meta["cache"] == "miss"
+    again = cache_mod.cached_run(CFG, 256, seed=3, cache_dir=tmp_path, progress=False)
+    assert again.meta["cache"] == "hit" and again.seeds == 256
+    _same(first, again)
+    meta = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert meta["seed_range"] == [0, 256] and meta["config"]["d"] == 3
+    assert {"jax", "numpy", "sympy"} <= set(meta["versions"]) and "backend" in meta and "git_commit" in meta
+
+
+def test_more_seeds_extend_the_entry_bit_for_bit(tmp_path):
+    cache_mod.cached_run(CFG, 192, seed=1, cache_dir=tmp_path, progress=False)
+    extended = cache_mod.cached_run(CFG, 640, seed=1, cache_dir=tmp_path, progress=False)
+    assert extended.meta["cache"] == "extended from 192 seeds" and extended.seeds == 640
+    _same(extended, run(CFG, 640, seed=1, progress=False))
+    fewer = cache_mod.cached_run(CFG, 128, seed=1, cache_dir=tmp_path, progress=False)
+    assert fewer.seeds == 128  # a request always gets exactly its own seeds
+
+
+def test_a_failed_write_leaves_no_entry_and_the_next_run_completes(tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_mod.np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        cache_mod.cached_run(CFG, 64, seed=2, cache_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []  # no partial file, no temporary left behind
+    monkeypatch.undo()
+    res = cache_mod.cached_run(CFG, 64, seed=2, cache_dir=tmp_path, progress=False)
+    assert res.meta["cache"] == "miss" and cache_mod.load(CFG, 2, 64, tmp_path) is not None
+
+
+def test_a_corrupt_entry_is_ignored(tmp_path):
+    cache_mod.cached_run(CFG, 64, seed=4, cache_dir=tmp_path, progress=False)
+    next(tmp_path.glob("*.npz")).write_bytes(b"truncated")
+    assert cache_mod.load(CFG, 4, 64, tmp_path) is None
+    assert cache_mod.cached_run(CFG, 64, seed=4, cache_dir=tmp_path, progress=False).meta["cache"] == "miss"
+
+
+def test_report_json_and_markdown(tmp_path):
+    laws = [LAWS["linreg/accumulate/bound"]]
+    checks, results = verify(laws, seeds=256, progress=False)
+    report = build_report(laws, checks, results, 1e-3)
+    paths = write_report(report, tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    entry = data["laws"][0]
+    assert data["passed"] and entry["id"] == "linreg/accumulate/bound" and entry["seeds"] == 256
+    assert entry["reference"]["arxiv"] == "2404.01413" and len(entry["checks"]) == 4
+    assert "linreg/accumulate/bound" in (tmp_path / "report.md").read_text() and len(paths) == 2
+
+
+def test_cite_prints_bibtex(capsys):
+    assert main(["cite", "gaussian/replace/unbiased/std"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("@article{shumailov2024collapse,") and "10.1038/s41586-024-07566-y" in out
+    with pytest.raises(SystemExit) as exc:
+        main(["cite", "no/such"])
+    assert exc.value.code == 2
