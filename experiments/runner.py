@@ -117,7 +117,9 @@ def _compiled(simulate: Callable, cfg, ndev: int):
         return jax.jit(batch), None
     mesh = Mesh(np.array(jax.devices()[:ndev]), ("seeds",))
     spec = PartitionSpec("seeds")
-    sharded = jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec(), spec), out_specs=spec)
+    # Each device runs whole micro-batches with no collectives; check_vma=False lets the
+    # simulators' scans start from constant (device-invariant) carries.
+    sharded = jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec(), spec), out_specs=spec, check_vma=False)
     return jax.jit(sharded), NamedSharding(mesh, spec)
 
 
