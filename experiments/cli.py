@@ -151,7 +151,8 @@ def _simulate(args) -> int:
 
 
 def _verify(args) -> int:
-    from .laws import DEFAULT_ALPHA, law_metadata, select_laws, verify
+    from .config import config_hash
+    from .laws import DEFAULT_ALPHA, law_metadata, power_seeds, select_laws, verify
 
     laws = select_laws(args.only)
     if args.list:
@@ -159,8 +160,14 @@ def _verify(args) -> int:
             print(f"{law.id:32s} {law.kind:12s} {law.title}")
         return 0
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
-    checks, _ = verify(laws, seeds=args.seeds, seed=args.seed, alpha=alpha, progress=False if args.quiet else None)
+    checks, results = verify(laws, seeds=args.seeds, seed=args.seed, alpha=alpha, progress=False if args.quiet else None)
     failed = [c for c in checks if not c.passed]
+    for law in laws:
+        res = results[config_hash(law.config)]
+        needed = power_seeds(law, res, alpha, len(checks))
+        if needed is not None and res.seeds < needed:
+            print(f"collapse: warning: {law.id}: {res.seeds} seeds give less than 99% power against its wrong twin "
+                  f"(needs {needed})", file=sys.stderr)
     if args.json:
         json.dump(
             {

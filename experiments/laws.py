@@ -197,6 +197,34 @@ def check_law(law: Law, result: Result, alpha: float, checks: int, predict: Call
     return rows
 
 
+POWER = 0.99
+
+
+def power_seeds(law: Law, result: Result, alpha: float, checks: int) -> int | None:
+    """Seeds at which the check rejects the law's wrong twin with probability >= ``POWER``.
+
+    At generation ``g`` the twin is off by ``delta_g`` (for a bound: the mean exceeds
+    the wrong bound by ``delta_g > 0``); the z-check with standard error
+    ``std_g / sqrt(N)`` rejects it with probability ``>= POWER`` once
+    ``sqrt(N) |delta_g| / std_g >= z* + z_POWER``. The smallest such ``N`` over the
+    checked generations, with ``std_g`` and (for bounds) the mean estimated from
+    ``result``. ``None`` if the twin is not separable at any checked generation.
+    """
+    gens = np.asarray(law.generations)
+    summary = result.metrics[law.metric]
+    std = summary.std[gens - 1]
+    wrong = np.asarray(law.perturbed(gens), np.float64)
+    if law.kind == "expectation":
+        delta = np.abs(np.asarray(law.predict(gens), np.float64) - wrong)
+    else:
+        delta = summary.mean[gens - 1] - wrong
+    z_needed = critical_z(law.kind, alpha, checks) + float(sps.norm.isf(1 - POWER))
+    ok = delta > 0
+    if not ok.any():
+        return None
+    return int(np.ceil(np.min((z_needed * std[ok] / delta[ok]) ** 2)))
+
+
 def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
            runner: Callable = run):
     """Run every law's simulation (each distinct config once) and check it.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cache import cached_run
 from .config import config_dict, config_hash
-from .laws import DEFAULT_ALPHA, Law, select_laws, verify
+from .laws import DEFAULT_ALPHA, Law, power_seeds, select_laws, verify
 
 __all__ = ["build_report", "write_report", "reproduce", "QUICK_SEEDS"]
 
@@ -19,6 +19,7 @@ QUICK_SEEDS = 2048
 
 def build_report(laws: list[Law], checks, results, alpha: float, elapsed: dict[str, float] | None = None) -> dict:
     """The report as a JSON-serialisable dict: one entry per law, with its checks."""
+    total = len(checks)
     by_law: dict[str, list] = {}
     for c in checks:
         by_law.setdefault(c.law, []).append(c)
@@ -38,6 +39,7 @@ def build_report(laws: list[Law], checks, results, alpha: float, elapsed: dict[s
             "seed": res.seed,
             "seconds": (elapsed or {}).get(config_hash(law.config)),
             "checks": [c.to_json() for c in rows],
+            "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": power_seeds(law, res, alpha, total)},
             "max_abs_z": float(max(abs(c.z) for c in rows)) if law.kind == "expectation" else float(max(c.z for c in rows)),
             "passed": all(c.passed for c in rows),
         })
@@ -66,17 +68,23 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
         f"Family-wise false-alarm rate {report['alpha']:g} over {report['checks']} checks ({report['correction']}). "
         f"Verdict: **{'every law passes' if report['passed'] else 'SOME LAWS FAIL'}**.",
         "",
-        "| law | paper, theorem | kind | seeds | generations | max z | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| law | paper, theorem | kind | seeds | seeds for 99% power | generations | max z | verdict |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for e in report["laws"]:
         ref = e["reference"]
         gens = ",".join(str(c["generation"]) for c in e["checks"])
         lines.append(
             f"| `{e['id']}` | {ref['authors'].split(',')[0]} et al. {ref['year']}, {ref['theorem'].split('(')[0].strip()} "
-            f"| {e['kind']} | {e['seeds']} | {gens} | {e['max_abs_z']:.2f} | {'pass' if e['passed'] else 'FAIL'} |"
+            f"| {e['kind']} | {e['seeds']} | {e['power']['wrong_law_rejected_from_seeds']} | {gens} | {e['max_abs_z']:.2f} | {'pass' if e['passed'] else 'FAIL'} |"
         )
-    lines += ["", "max z: the largest |z| over the checked generations (for a bound, the largest signed z)."]
+    lines += [
+        "",
+        "max z: the largest |z| over the checked generations (for a bound, the largest signed z).",
+        "seeds for 99% power: the seed count from which the same check rejects the law's deliberately wrong twin",
+        "(off by one generation, the other estimator, 1/i for 1/i^2, or a bound that is too tight) with",
+        "probability at least 0.99, estimated from this run's standard deviations.",
+    ]
     md = outdir / "report.md"
     _atomic_text(md, "\n".join(lines) + "\n")
     return [js, md]
