@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import linreg, style
+from . import gaussian, linreg, style
 
 __all__ = ["FIGURES", "make_all", "FIGURE_DIR"]
 
@@ -18,6 +18,9 @@ FIGURES = {
     "linreg_gerstgrasser": linreg.gerstgrasser_grid,
     "linreg_designs": linreg.designs,
     "linreg_convention": linreg.convention,
+    "gaussian_nature": gaussian.nature,
+    "gaussian_regimes": gaussian.regimes,
+    "gaussian_logdet": gaussian.logdet,
 }
 
 
