@@ -27,7 +27,7 @@ def main() -> None:
     rate = gaussian.predict("log_det", "replace", "unbiased", np.array([1]), dim=1, M=10, statistic="rate")[0]
     print("gaussian replace, M = 10, n = 300")
     print("  mean sigma_n^2/sigma^2  :", f"{v.mean[-1]:.3g}", "(law: exactly 1; the rare chains that carry the mean")
-    print("                            are too rare to sample: Var = (1 + 2/(M-1))^n - 1 ~ 1e28)")
+    print("                            are too rare to sample: Var = (1 + 2/(M-1))^n - 1 ~ 1e26)")
     print("  median sigma_n^2/sigma^2:", f"{v.quantiles['0.5'][-1]:.3g}", f"(~ exp(n * rate) = {np.exp(300 * rate):.3g})")
 
     # 3. A registered law, checked with the package's own verdict, and its reference.
