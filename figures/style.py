@@ -49,10 +49,16 @@ def band(ax, x, summary, color, label=None, **kwargs):
 
 
 def save(fig, outdir: str | os.PathLike, name: str, meta: dict | None = None) -> list[Path]:
-    """Write ``name.pdf`` and ``name.png`` with fixed metadata (no dates), then close ``fig``."""
+    """Write ``name.pdf`` and ``name.png`` with fixed metadata (no dates), then close ``fig``.
+
+    The metadata (PDF Keywords, PNG Description) carries ``meta`` (seeds, config hash)
+    and the git commit the figure was made from, so bytes are reproducible per commit.
+    """
+    from experiments.cache import _git_commit
+
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    keywords = ";".join(f"{k}={v}" for k, v in sorted((meta or {}).items()))
+    keywords = ";".join(f"{k}={v}" for k, v in sorted({**(meta or {}), "commit": _git_commit()}.items()))
     paths = []
     for ext, md in (
         ("pdf", {"CreationDate": None, "ModDate": None, "Producer": None, "Keywords": keywords}),
