@@ -1,0 +1,85 @@
+"""Property-based bad-input tests: any config is either valid or refused with one line.
+
+Random and adversarial values (negative, zero, huge, NaN, infinite, wrong types,
+unknown names) are thrown at the config constructors, the theory and the CLI. The
+outcome must be a valid result or a :class:`ConfigError` (CLI: exit status 2 and a
+single ``collapse: error:`` line), never another exception, a traceback or a NaN.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from experiments import ConfigError, GaussianConfig, LinRegConfig, get_model
+from experiments.cli import main
+
+NUMBERS = st.one_of(
+    st.integers(-5, 200),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0, 1, 2, 3, 10**9, -1, 0.5, True, None, "3"]),
+)
+NAMES = st.one_of(st.sampled_from(["replace", "accumulate", "accumulate-subsample", "mix", "fixed", "fresh",
+                                   "shared", "exact", "faithful", "unbiased", "mle", "float32", "float64"]),
+                  st.text(max_size=8))
+
+
+def _check_config(cls, kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            cfg = cls(**kwargs)
+        except ConfigError as err:
+            assert str(err) and "\n" not in str(err)
+            return
+    # Valid: its theory is finite where it exists (bounded sizes keep this cheap).
+    if getattr(cfg, "generations", 0) > 200 or getattr(cfg, "M", 0) > 10**6:
+        return
+    for curve in get_model(cfg.model).theory(cfg, np.arange(1, cfg.generations + 1)).values():
+        assert curve is None or np.all(np.isfinite(curve))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=NUMBERS, T=NUMBERS, sigma2=NUMBERS, generations=NUMBERS, regime=NAMES, design=NAMES, sampler=NAMES,
+       precision=NAMES)
+def test_linreg_configs_are_valid_or_refused_in_one_line(d, T, sigma2, generations, regime, design, sampler, precision):
+    _check_config(LinRegConfig, dict(d=d, T=T, sigma2=sigma2, generations=generations, regime=regime, design=design,
+                                     sampler=sampler, precision=precision))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dim=NUMBERS, M=NUMBERS, sigma2=NUMBERS, generations=NUMBERS, regime=NAMES, estimator=NAMES, sampler=NAMES,
+       real_fraction=NUMBERS)
+def test_gaussian_configs_are_valid_or_refused_in_one_line(dim, M, sigma2, generations, regime, estimator, sampler,
+                                                          real_fraction):
+    _check_config(GaussianConfig, dict(dim=dim, M=M, sigma2=sigma2, generations=generations, regime=regime,
+                                       estimator=estimator, sampler=sampler, real_fraction=real_fraction))
+
+
+TOKENS = st.sampled_from(["--d", "--T", "--M", "--dim", "--sigma2", "--generations", "--seeds", "--regime",
+                          "--real-fraction", "--estimator", "--design", "-1", "0", "1", "2", "3", "7", "nan",
+                          "inf", "1e400", "mix", "replace", "x", "--json", "--bogus", ""])
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(model=st.sampled_from(["linreg", "gaussian"]), tokens=st.lists(TOKENS, max_size=6))
+def test_cli_never_tracebacks(capsys, model, tokens):
+    argv = ["simulate", model, "--generations", "2", "--seeds", "64", "--quiet", *tokens]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code in (0, 2), (argv, code, err)
+    if code == 2:
+        assert err.startswith("collapse: error: ") and err.count("\n") == 1 and out == "", (argv, err)
+    elif "--json" in argv:
+        import json
+
+        data = json.loads(out)
+        for summary in data["metrics"].values():
+            assert all(math.isfinite(x) for x in summary["mean"]), argv
