@@ -372,12 +372,17 @@ BERTRAND = Reference(
 
 _GAUSSIAN_REFS = {"replace": SHUMAILOV, "accumulate": DEY_DONOHO, "mix": BERTRAND}
 _KIND = {"exact expectation": "expectation", "upper bound": "upper_bound"}
-# Generations checked. The variance of sigma_n^2 grows like (1 + 2/(M-1))^n and its
-# fourth moment like (1 + 12/(M-1))^n: beyond n ~ 20 at M = 20 the Monte Carlo standard
-# error of variance, std and w2_sq is itself unreliable, so those are checked early.
-# log_det (sums of log chi-squares) and mean_sq_error have tame tails: checked to n = 60.
+# Generations checked. Under replace, sigma_n^2 has relative variance (1 + 2/(M-1))^n - 1
+# (either estimator), and its higher moments grow faster still; mean_sq_error, variance,
+# std and w2_sq inherit those tails. At M = 20 the relative variance reaches 1.2 at
+# n = 8 and 400 at n = 60, where the Monte Carlo mean of a few thousand seeds is skewed
+# low and its standard error underestimated (a 2,048-seed check at n = 60 fails at
+# z = -5.1 although the law is exact). So those are checked at n <= 8, where the
+# z-test's nominal false-alarm rate is honest. log_det, a sum of log chi-squares (the
+# log-scale law, variance linear in n), is checked to n = 60, and so is every metric
+# under accumulate and mix, whose variance the real data keeps bounded.
 _TAME = (1, 2, 5, 10, 20, 40, 60)
-_HEAVY = (1, 2, 5, 10, 20)
+_HEAVY = (1, 2, 4, 8)
 
 
 def _gaussian_laws() -> None:
@@ -416,7 +421,7 @@ def _gaussian_laws() -> None:
                         title=f"E {metric} ({regime}, {estimator} covariance, dim={dim}, M=20): {kind}",
                         reference=KAZDAN if (dim > 1 and regime != "mix") else _GAUSSIAN_REFS[regime],
                         config=cfg, metric=metric, kind=_KIND[kind], predict=predict, perturbed=perturbed,
-                        generations=_TAME if metric in ("mean_sq_error", "log_det") else _HEAVY,
+                        generations=_HEAVY if (regime == "replace" and metric != "log_det") else _TAME,
                     ))
 
 
