@@ -27,7 +27,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .config import ConfigError, config_dict, config_hash
 from .models import get_model
-from .stats import BLOCK, QUANTILE_RESOLUTION, NonFiniteError, StreamingStats
+from .stats import BLOCK, NonFiniteError, StreamingStats
 
 __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEFAULT_QUANTILES"]
 
@@ -272,7 +272,8 @@ def run(
         seeds=total,
         generation=np.arange(1, G + 1),
         metrics=metrics,
-        meta=_meta(cfg, chunk, ndev, elapsed, compile_s),
+        meta={**_meta(cfg, chunk, ndev, elapsed, compile_s),
+              "quantile_resolution": {m: r.resolution for m, r in reducers.items()}},
         state={m: r.state() for m, r in reducers.items()},
     )
 
@@ -294,7 +295,6 @@ def _meta(cfg, chunk: int, ndev: int, elapsed: float, compile_s: float | None) -
         "devices": ndev,
         "chunk_size": chunk,
         "block": BLOCK,
-        "quantile_resolution": QUANTILE_RESOLUTION,
         "elapsed_s": elapsed,
         "first_chunk_s": compile_s,
         "versions": {

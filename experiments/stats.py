@@ -16,16 +16,23 @@ by the seed index alone:
   (monotone in the value, relative bin width ``2^-MANTISSA_BITS``). Integer counts
   merge exactly in any order; a quantile is reported as its bin's midpoint, within
   a relative ``2^-(MANTISSA_BITS+1)`` of the exact order statistic.
+* memory is bounded: when the histogram holds more than :data:`MAX_BINS` bins, every
+  bin drops one more mantissa bit (``level`` rises by one) until it fits. The set of
+  bins at a given level only grows as seeds arrive, so the final level is the
+  smallest at which *all* values fit the budget, whatever the chunking or the order:
+  results stay bit-identical. :attr:`StreamingStats.resolution` reports the
+  relative resolution actually reached, ``2^-(MANTISSA_BITS - level + 1)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLOCK", "MANTISSA_BITS", "QUANTILE_RESOLUTION", "StreamingStats", "NonFiniteError"]
+__all__ = ["BLOCK", "MANTISSA_BITS", "MAX_BINS", "QUANTILE_RESOLUTION", "StreamingStats", "NonFiniteError"]
 
 BLOCK = 64
 MANTISSA_BITS = 12
+MAX_BINS = 1 << 20  # histogram entries over all generations (about 16 MiB)
 QUANTILE_RESOLUTION = 2.0 ** -(MANTISSA_BITS + 1)
 _SHIFT = 52 - MANTISSA_BITS
 _KEY_SPAN = 1 << (11 + MANTISSA_BITS + 2)  # > twice the largest |bin key|
@@ -41,13 +48,21 @@ def _bin_keys(values: np.ndarray) -> np.ndarray:
     return np.where(values < 0, -mag - 1, mag)
 
 
-def _bin_midpoints(keys: np.ndarray) -> np.ndarray:
-    neg = keys < 0
-    mag = np.where(neg, -keys - 1, keys)
-    lo = (mag << _SHIFT).view(np.float64)
-    hi = ((mag + 1) << _SHIFT).view(np.float64)
-    mid = lo + (hi - lo) / 2
-    return np.where(neg, -mid, mid)
+def _bin_midpoints(keys: np.ndarray, level: int = 0) -> np.ndarray:
+    """Midpoints of bins at a coarsening level: level-0 keys ``[k << level, (k+1) << level)``."""
+    keys = np.asarray(keys, np.int64)
+    first, last = keys << level, ((keys + 1) << level) - 1  # level-0 keys spanned (monotone)
+
+    def edge(k, upper):
+        neg = k < 0
+        mag = np.where(neg, -k - 1, k)
+        lo = (mag << _SHIFT).view(np.float64)
+        hi = ((mag + 1) << _SHIFT).view(np.float64)
+        # For negative keys the magnitude interval is mirrored.
+        return np.where(neg, -(lo if upper else hi), hi if upper else lo)
+
+    low, high = edge(first, False), edge(last, True)
+    return low + (high - low) / 2
 
 
 class StreamingStats:
@@ -69,6 +84,12 @@ class StreamingStats:
         self.maximum = np.full(generations, -np.inf)
         self._hist_keys = np.zeros(0, np.int64)
         self._hist_counts = np.zeros(0, np.int64)
+        self.level = 0
+
+    @property
+    def resolution(self) -> float:
+        """Relative accuracy of the reported quantiles (half a bin)."""
+        return 2.0 ** -(MANTISSA_BITS - self.level + 1)
 
     def update(self, values: np.ndarray, valid: int) -> None:
         """Add a chunk: ``values`` is ``(chunk, generations)``, its first ``valid`` rows real.
@@ -93,12 +114,27 @@ class StreamingStats:
         self.count += valid
         self.minimum = np.minimum(self.minimum, real.min(axis=0))
         self.maximum = np.maximum(self.maximum, real.max(axis=0))
-        keys = _bin_keys(real) + _KEY_SPAN // 2 + np.arange(self.generations) * _KEY_SPAN
+        keys = self._combine(_bin_keys(real) >> self.level)
         self._merge(*np.unique(keys.ravel(), return_counts=True))
+        while self._hist_keys.size > MAX_BINS:
+            self.level += 1
+            gen, bins = self._split(self._hist_keys)
+            self._merge(self._combine(bins >> 1, gen), self._hist_counts, replace=True)
 
-    def _merge(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        all_keys = np.concatenate([self._hist_keys, keys])
-        all_counts = np.concatenate([self._hist_counts, counts.astype(np.int64)])
+    def _combine(self, bins: np.ndarray, gen=None) -> np.ndarray:
+        gen = np.arange(self.generations) if gen is None else gen
+        return bins + _KEY_SPAN // 2 + gen * _KEY_SPAN
+
+    @staticmethod
+    def _split(keys: np.ndarray):
+        return keys // _KEY_SPAN, keys % _KEY_SPAN - _KEY_SPAN // 2
+
+    def _merge(self, keys: np.ndarray, counts: np.ndarray, replace: bool = False) -> None:
+        if replace:
+            all_keys, all_counts = keys, counts
+        else:
+            all_keys = np.concatenate([self._hist_keys, keys])
+            all_counts = np.concatenate([self._hist_counts, counts.astype(np.int64)])
         uniq, inverse = np.unique(all_keys, return_inverse=True)
         merged = np.zeros(uniq.size, np.int64)
         np.add.at(merged, inverse, all_counts)
@@ -121,15 +157,14 @@ class StreamingStats:
 
     def quantile(self, q: float) -> np.ndarray:
         """The ``ceil(q n)``-th smallest value (inverted CDF), to the bin resolution."""
-        gen = self._hist_keys // _KEY_SPAN
-        bins = self._hist_keys % _KEY_SPAN - _KEY_SPAN // 2
+        gen, bins = self._split(self._hist_keys)
         rank = max(int(np.ceil(q * self.count)), 1)
         out = np.empty(self.generations)
         starts = np.searchsorted(gen, np.arange(self.generations + 1))
         for g in range(self.generations):
             lo, hi = starts[g], starts[g + 1]
             cum = np.cumsum(self._hist_counts[lo:hi])
-            out[g] = _bin_midpoints(bins[lo:hi][np.searchsorted(cum, rank)])
+            out[g] = _bin_midpoints(bins[lo:hi][np.searchsorted(cum, rank)], self.level)
         return out
 
     def state(self) -> dict[str, np.ndarray]:
@@ -143,6 +178,7 @@ class StreamingStats:
             "maximum": self.maximum,
             "hist_keys": self._hist_keys,
             "hist_counts": self._hist_counts,
+            "level": np.asarray(self.level),
         }
 
     @classmethod
@@ -154,4 +190,5 @@ class StreamingStats:
             setattr(self, name, np.asarray(state[name], np.float64))
         self._hist_keys = np.asarray(state["hist_keys"], np.int64)
         self._hist_counts = np.asarray(state["hist_counts"], np.int64)
+        self.level = int(state.get("level", 0))
         return self

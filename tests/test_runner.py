@@ -113,3 +113,25 @@ def test_non_finite_values_name_the_generation_and_seed():
 def test_run_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         run(CFG, progress=False, **kwargs)
+
+
+def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch):
+    """Values over ~80 octaves with a tiny bin budget: the histogram coarsens to fit, to the
+    same level and the same quantiles whatever the chunking, within the resolution it reports."""
+    import experiments.stats as S
+
+    monkeypatch.setattr(S, "MAX_BINS", 3000)
+    rng = np.random.default_rng(1)
+    values = np.exp(rng.normal(0, 30, size=(4096, 3))) * np.array([1.0, -1.0, 1.0])
+    runs = []
+    for chunk in (64, 1024):
+        s = S.StreamingStats(3, (0.01, 0.5, 0.99))
+        for i in range(0, 4096, chunk):
+            s.update(values[i : i + chunk], chunk)
+        runs.append(s)
+    a, b = runs
+    assert a.level == b.level > 0 and a._hist_keys.size <= 3000
+    for q in a.quantiles:
+        np.testing.assert_array_equal(a.quantile(q), b.quantile(q))
+        exact = np.quantile(values, q, axis=0, method="inverted_cdf")
+        assert np.all(np.abs(a.quantile(q) - exact) <= a.resolution * np.abs(exact))
