@@ -1,0 +1,1 @@
+"""Benchmarks: the package against a plain NumPy reference and a random-number roofline (``python -m bench``)."""
