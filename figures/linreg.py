@@ -83,7 +83,7 @@ def designs(outdir, seeds=None, progress=None):
     axes[0].plot([], [], label="fixed-X accumulate law", **THEORY)
     axes[0].plot([], [], color="black", linestyle=":", label=r"$\pi^2/6$ bound")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.12), frameon=False)
+    fig.legend(handles, labels, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.suptitle(
         f"Fresh designs and subsampling: no closed form; fresh-X accumulate sits below the fixed-X law at small T "
         f"and meets it as T grows ({seeds} seeds)",
