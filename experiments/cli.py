@@ -2,6 +2,7 @@
 
 * ``collapse simulate MODEL [--field value ...] [--seeds N] [--seed S] [--json]``
 * ``collapse verify [--seeds N] [--seed S] [--alpha A] [--only ID ...] [--list] [--json]``
+* ``collapse calibrate [--base-seeds B] [--first-seed S] [--seeds N] [--alpha A] [--only ID ...] [--json] [--out FILE]``
 * ``collapse figures [--outdir DIR] [--seeds N] [--only NAME ...]``
 * ``collapse reproduce [--quick] [--only NAME ...] [--seeds N] [--outdir DIR]``
 * ``collapse cache list|clear`` and ``collapse cite LAW``
@@ -94,6 +95,17 @@ def _build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--list", action="store_true", help="list the laws and exit")
     ver.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    cal = sub.add_parser("calibrate", help="rerun verify on many base seeds; observed vs nominal false-alarm rates")
+    cal.add_argument("--base-seeds", type=_int, default=None, help="independent verification runs (default: 40)")
+    cal.add_argument("--first-seed", type=_int, default=1, help="base seeds are FIRST..FIRST+B-1 (default: 1)")
+    cal.add_argument("--seeds", type=_int, default=None, help="seeds per law and run (default: 2048)")
+    cal.add_argument("--alpha", type=_float, default=None, help="family-wise false-alarm rate of each run")
+    cal.add_argument("--confidence", type=_float, default=0.99, help="of each interval (default: 0.99)")
+    cal.add_argument("--only", nargs="+", default=None, metavar="ID", help="law ids or glob patterns")
+    cal.add_argument("--json", action="store_true", help="print the calibration as JSON")
+    cal.add_argument("--out", default=None, metavar="FILE", help="also write the JSON to FILE (atomically)")
+    cal.add_argument("--quiet", action="store_true", help="no progress")
+
     rep = sub.add_parser("reproduce", help="verify every law, write report.md/report.json, draw every figure (cached)")
     rep.add_argument("--quick", action="store_true", help="fewer seeds: minutes on a laptop")
     rep.add_argument("--only", nargs="+", default=None, metavar="NAME", help="law ids or figure names (prefixes)")
@@ -181,16 +193,60 @@ def _verify(args) -> int:
         sys.stdout.write("\n")
     else:
         print(f"family-wise false-alarm rate {alpha:g} over {len(checks)} checks (Bonferroni)")
-        print(f"{'law':32s} {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'z':>7} {'|z|max':>7}  verdict")
+        print(f"{'law':40s} {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'z':>7} {'|z|max':>7}  verdict")
+        refused = [c for c in checks if c.refused]
         for c in checks:
-            verdict = "pass" if c.passed else "FAIL"
+            verdict = "refused" if c.refused else ("pass" if c.passed else "FAIL")
             bound = "<=" if c.kind == "upper_bound" else "  "
+            z = f"{'-':>7}" if c.z is None else f"{c.z:7.2f}"
             print(
-                f"{c.law:32s} {c.generation:4d} {bound}{c.predicted:10.6g} {c.empirical:12.6g} {c.sem:10.3g} "
-                f"{c.z:7.2f} {c.z_critical:7.2f}  {verdict}"
+                f"{c.law:40s} {c.generation:4d} {bound}{c.predicted:10.6g} {c.empirical:12.6g} {c.sem:10.3g} "
+                f"{z} {c.z_critical:7.2f}  {verdict}"
             )
-        print(f"\n{len(checks) - len(failed)} passed, {len(failed)} failed")
+        for c in refused:
+            print(f"refused {c.law} at generation {c.generation}: {c.refused}")
+        print(f"\n{len(checks) - len(failed) - len(refused)} passed, {len(failed)} failed, {len(refused)} refused "
+              "(no honest z-score at this seed count)")
     return 1 if failed else 0
+
+
+def _calibrate(args) -> int:
+    from pathlib import Path
+
+    from .calibrate import DEFAULT_BASE_SEEDS, DEFAULT_SEEDS, calibrate, format_calibration
+    from .laws import DEFAULT_ALPHA, select_laws
+
+    laws = select_laws(args.only)
+    B = DEFAULT_BASE_SEEDS if args.base_seeds is None else args.base_seeds
+    if B < 2:
+        _die(f"--base-seeds must be >= 2, got {B}")
+    if args.first_seed < 0 or args.first_seed + B > 2**32:
+        _die(f"--first-seed must be >= 0 and the base seeds below 2**32, got {args.first_seed}")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        _die(f"--out: no such folder {str(out.parent)!r}")
+    t0 = time.perf_counter()
+
+    def on_run(seed, checks):
+        if not args.quiet:
+            failed = sum(not c.passed for c in checks)
+            print(f"base seed {seed}: {len(checks)} checks, {failed} failed ({time.perf_counter() - t0:.0f} s)",
+                  file=sys.stderr)
+
+    cal = calibrate(laws, range(args.first_seed, args.first_seed + B),
+                    seeds=DEFAULT_SEEDS if args.seeds is None else args.seeds,
+                    alpha=DEFAULT_ALPHA if args.alpha is None else args.alpha, confidence=args.confidence,
+                    progress=False, on_run=on_run)
+    if out is not None:
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(json.dumps(cal, indent=1))
+        tmp.replace(out)
+    if args.json:
+        json.dump(cal, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(format_calibration(cal))
+    return 0 if cal["consistent"] else 1
 
 
 def _figures(args) -> int:
@@ -208,7 +264,9 @@ def _reproduce(args) -> int:
     report, paths = reproduce(args.outdir, quick=args.quick, only=args.only, seeds=args.seeds,
                               progress=False if args.quiet else None)
     for law in report["laws"]:
-        print(f"{'pass' if law['passed'] else 'FAIL'}  {law['id']:44s} seeds={law['seeds']:<6d} max z={law['max_abs_z']:6.2f}")
+        maxz = "     -" if law["max_abs_z"] is None else f"{law['max_abs_z']:6.2f}"
+        refused = f"  ({len(law['refused'])} refused)" if law["refused"] else ""
+        print(f"{'pass' if law['passed'] else 'FAIL'}  {law['id']:44s} seeds={law['seeds']:<6d} max z={maxz}{refused}")
     for path in paths:
         print(path)
     failed = sum(not law["passed"] for law in report["laws"])
@@ -249,7 +307,7 @@ def main(argv=None) -> int:
     if getattr(args, "seeds", None) is not None and args.seeds < 1:
         _die(f"--seeds must be >= 1, got {args.seeds}")
     try:
-        handler = {"simulate": _simulate, "verify": _verify, "figures": _figures, "reproduce": _reproduce,
+        handler = {"simulate": _simulate, "verify": _verify, "figures": _figures, "reproduce": _reproduce, "calibrate": _calibrate,
                    "cache": _cache, "cite": _cite}[args.command]
         return handler(args)
     except (ConfigError, ValueError) as err:

@@ -108,7 +108,7 @@ class LinRegConfig:
             )
         if self.sampler == "exact" and self.regime == "accumulate-subsample":
             raise ConfigError("the exact sampler draws no raw rows to subsample; use --sampler faithful")
-        if self.T <= self.d + 3:
+        if self.T <= self.d + 3 and self.design != "shared":  # given one design, the error is Gaussian
             warnings.warn(
                 f"T={self.T} <= d+3={self.d + 3}: the test error has infinite variance, so its "
                 "Monte Carlo mean converges slowly and standard errors mean nothing",

@@ -1,0 +1,235 @@
+"""Calibration of the verdicts: the observed false-alarm rate of ``collapse verify``.
+
+:func:`calibrate` reruns the verification of a set of *correct* laws on ``B``
+independent base seeds (disjoint PRNG streams: seed ``s`` keys every seed index by
+``fold_in(key(s), i)``) and measures how often the checks reject:
+
+* **family-wise** (the report's own verdict): the fraction of runs in which *any*
+  check fails at the Bonferroni-corrected level. Nominal: at most ``alpha``
+  (Bonferroni is conservative, and upper-bound laws may be loose). Runs are
+  independent, so the count is binomial and its interval is Clopper-Pearson.
+* **per check, at levels** ``0.01, 0.05, 0.1``: the fraction of (run, check) pairs
+  whose p-value falls below the level, separately for ``expectation`` checks
+  (nominal: exactly the level) and for ``upper_bound`` checks (nominal: at most the
+  level). Checks of one run share simulations, so they are not independent: the
+  interval treats each run as one cluster (the per-run rejection fractions are
+  independent across runs; a t interval on their mean).
+* **per law**, at level 0.05: the same cluster interval over the law's checks, with
+  a Bonferroni correction over laws, so one miscalibrated law (a heavy tail that
+  biases the z-score) is flagged even when the pooled rate hides it.
+
+The family-wise rate at ``alpha = 1e-3`` is nearly never observed, so by itself it
+cannot tell a calibrated test from a conservative one; the per-check rates at
+larger levels can, and they exercise the same z-scores (the verdict at ``alpha/m``
+is the same z compared with a larger critical value). The calibration is
+*consistent* when every interval contains its nominal value (for an upper bound:
+when the rate is not significantly above the level). Intervals are at
+``confidence`` (default 0.99; per law ``1 - 0.01/laws``), so a correct package is
+called inconsistent with probability about ``0.01`` per interval.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats as sps
+
+from .config import ConfigError
+from .laws import DEFAULT_ALPHA, Check, Law, verify
+from .runner import run
+
+__all__ = ["calibrate", "p_value", "LEVELS", "DEFAULT_BASE_SEEDS", "DEFAULT_SEEDS", "format_calibration"]
+
+LEVELS = (0.01, 0.05, 0.1)
+DEFAULT_BASE_SEEDS = 40
+DEFAULT_SEEDS = 2048
+LAW_LEVEL = 0.05
+
+
+def p_value(check: Check) -> float:
+    """The check's p-value under its law: two-sided for an expectation, one-sided for a bound (NaN if refused)."""
+    if check.z is None:
+        return float("nan")
+    if check.kind == "expectation":
+        return float(2 * sps.norm.sf(abs(check.z)))
+    return float(sps.norm.sf(check.z))
+
+
+def _binomial_interval(k: int, n: int, confidence: float) -> list[float]:
+    ci = sps.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return [float(ci.low), float(ci.high)]
+
+
+def _cluster_interval(per_run: np.ndarray, confidence: float) -> tuple[float, list[float]]:
+    """Mean of independent per-run fractions and its t interval (runs are the clusters)."""
+    mean = float(per_run.mean())
+    if len(per_run) < 2:
+        return mean, [0.0, 1.0]
+    if per_run.std() == 0:
+        # The same fraction in every run (typically 0): no spread to estimate. Count each
+        # run as one Bernoulli trial of that fraction (Clopper-Pearson over runs), which
+        # is conservative for a constant 0 or 1.
+        return mean, _binomial_interval(int(round(mean * len(per_run))), len(per_run), confidence)
+    sem = float(per_run.std(ddof=1) / np.sqrt(len(per_run)))
+    half = float(sps.t.ppf(0.5 + confidence / 2, len(per_run) - 1)) * sem
+    return mean, [max(0.0, mean - half), min(1.0, mean + half)]
+
+
+def _contains(interval: list[float], value: float, one_sided: bool) -> bool:
+    return interval[0] <= value if one_sided else interval[0] <= value <= interval[1]
+
+
+def calibrate(
+    laws: list[Law],
+    base_seeds: Sequence[int],
+    seeds: int = DEFAULT_SEEDS,
+    alpha: float = DEFAULT_ALPHA,
+    levels: Sequence[float] = LEVELS,
+    confidence: float = 0.99,
+    runner: Callable = run,
+    progress=None,
+    on_run: Callable[[int, list[Check]], None] | None = None,
+) -> dict:
+    """Verify ``laws`` on every base seed and compare the observed rejection rates with the nominal ones.
+
+    Args:
+        laws: correct laws (a wrong law makes the calibration inconsistent, by design).
+        base_seeds: independent base seeds, at least 2 and all distinct.
+        seeds: seeds per law and run.
+        alpha: the family-wise false-alarm rate of each verification.
+        levels: per-check levels at which rejection rates are measured.
+        confidence: of each interval (per law: ``1 - (1 - confidence)/len(laws)``).
+        runner: as in :func:`experiments.laws.verify`.
+        on_run: called with ``(base_seed, checks)`` after each run (progress, logging).
+
+    Returns:
+        A JSON-serialisable dict (see the module docstring); ``consistent`` is the verdict.
+    """
+    base_seeds = [int(s) for s in base_seeds]
+    if len(base_seeds) < 2:
+        raise ConfigError(f"calibration needs at least 2 base seeds, got {len(base_seeds)}")
+    if len(set(base_seeds)) != len(base_seeds):
+        raise ConfigError("base seeds must be distinct")
+    if not laws:
+        raise ConfigError("no laws to calibrate")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"confidence must lie in (0, 1), got {confidence}")
+    for level in levels:
+        if not 0 < level < 1:
+            raise ConfigError(f"levels must lie in (0, 1), got {level}")
+    t0 = time.perf_counter()
+    runs: list[list[Check]] = []
+    for s in base_seeds:
+        checks, _ = verify(laws, seeds=seeds, seed=s, alpha=alpha, runner=runner, progress=progress)
+        runs.append(checks)
+        if on_run is not None:
+            on_run(s, checks)
+    B = len(runs)
+    kinds = np.array([c.kind for c in runs[0]])
+    law_of = np.array([c.law for c in runs[0]])
+    p = np.array([[p_value(c) for c in checks] for checks in runs])  # (runs, checks); NaN: refused
+    honest = ~np.isnan(p[0])  # refusals depend on the seed count and theory only, not on the run
+    failed = np.array([[not c.passed for c in checks] for checks in runs])
+
+    fails = int(failed.any(axis=1).sum())
+    family_ci = _binomial_interval(fails, B, confidence)
+    family = {
+        "nominal": alpha,
+        "nominal_is": "upper bound (Bonferroni)",
+        "runs": B,
+        "runs_with_a_failure": fails,
+        "rate": fails / B,
+        "interval": family_ci,
+        "consistent": family_ci[0] <= alpha,
+    }
+
+    per_level = []
+    for kind in ("expectation", "upper_bound"):
+        cols = (kinds == kind) & honest
+        if not cols.any():
+            continue
+        for level in levels:
+            rejected = p[:, cols] < level
+            rate, ci = _cluster_interval(rejected.mean(axis=1), confidence)
+            per_level.append({
+                "kind": kind,
+                "level": level,
+                "nominal_is": "exact" if kind == "expectation" else "upper bound",
+                "checks_per_run": int(cols.sum()),
+                "rejections": int(rejected.sum()),
+                "rate": rate,
+                "interval": ci,
+                "consistent": _contains(ci, level, one_sided=kind == "upper_bound"),
+            })
+
+    law_conf = 1 - (1 - confidence) / len(laws)
+    per_law = []
+    for law in laws:
+        cols = (law_of == law.id) & honest
+        if not cols.any():
+            per_law.append({"id": law.id, "kind": law.kind, "checks_per_run": 0, "refused": True, "consistent": True})
+            continue
+        rejected = p[:, cols] < LAW_LEVEL
+        rate, ci = _cluster_interval(rejected.mean(axis=1), law_conf)
+        one_sided = law.kind == "upper_bound"
+        per_law.append({
+            "id": law.id,
+            "kind": law.kind,
+            "checks_per_run": int(cols.sum()),
+            "level": LAW_LEVEL,
+            "rate": rate,
+            "interval": ci,
+            "max_abs_z": float(np.max(np.abs([[c.z for c in checks if c.law == law.id and c.z is not None]
+                                               for checks in runs]))),
+            "consistent": _contains(ci, LAW_LEVEL, one_sided=one_sided),
+        })
+
+    consistent = family["consistent"] and all(e["consistent"] for e in per_level) and all(
+        e["consistent"] for e in per_law)
+    return {
+        "alpha": alpha,
+        "confidence": confidence,
+        "law_confidence": law_conf,
+        "seeds": seeds,
+        "base_seeds": base_seeds,
+        "laws": len(laws),
+        "checks_per_run": int(p.shape[1]),
+        "refused_per_run": int((~honest).sum()),
+        "family": family,
+        "levels": per_level,
+        "per_law": per_law,
+        "consistent": bool(consistent),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def format_calibration(cal: dict) -> str:
+    """A plain-text summary of :func:`calibrate`'s result."""
+    fam = cal["family"]
+    lines = [
+        f"calibration: {cal['laws']} laws, {cal['checks_per_run']} checks per run, {cal['seeds']} seeds per law, "
+        f"{fam['runs']} base seeds ({cal['base_seeds'][0]}..{cal['base_seeds'][-1]}), {cal['seconds']:.0f} s",
+        f"{cal['refused_per_run']} checks per run refused (no honest z-score at this seed count); "
+        f"intervals at {cal['confidence']:g} (per law {cal['law_confidence']:.4g}); runs are the clusters",
+        "",
+        f"{'what':34s} {'nominal':>9} {'observed':>9}  {'interval':>19}  verdict",
+        f"{'family-wise (any check fails)':34s} {'<=' + format(fam['nominal'], 'g'):>9} {fam['rate']:9.4f}  "
+        f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  {'consistent' if fam['consistent'] else 'INCONSISTENT'}",
+    ]
+    for e in cal["levels"]:
+        nominal = ("<=" if e["nominal_is"] == "upper bound" else "") + format(e["level"], "g")
+        lines.append(
+            f"{'per check, ' + e['kind'] + ' (' + str(e['checks_per_run']) + ')':34s} {nominal:>9} {e['rate']:9.4f}  "
+            f"[{e['interval'][0]:.4f}, {e['interval'][1]:.4f}]  {'consistent' if e['consistent'] else 'INCONSISTENT'}"
+        )
+    bad = [e for e in cal["per_law"] if not e["consistent"]]
+    lines.append("")
+    lines.append(f"per law at level {LAW_LEVEL:g}: {len(cal['per_law']) - len(bad)} consistent, {len(bad)} not")
+    for e in bad:
+        lines.append(f"  INCONSISTENT {e['id']}: rate {e['rate']:.3f} [{e['interval'][0]:.3f}, {e['interval'][1]:.3f}], "
+                     f"max |z| {e['max_abs_z']:.2f}")
+    lines.append("")
+    lines.append(f"verdict: {'calibrated' if cal['consistent'] else 'NOT CALIBRATED'}")
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""Calibration of the verdicts (`collapse calibrate`).
+
+Fast tests: a correct law's observed rejection rates are consistent with the nominal
+ones, a wrong law's are not (the calibration has power), and the interval arithmetic is
+right. The slow test reruns the whole registry's verification on 40 independent base
+seeds and requires the observed false-alarm rates to match the nominal ones: each of
+its intervals is at confidence 0.99 (per law 1 - 0.01/laws), so with a fixed seed the
+outcome is deterministic and a correct package would fail it with probability about
+0.01 per interval (the family-wise, six level and one Bonferroni-corrected per-law
+interval family: at most ~8%).
+"""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from experiments import LinRegConfig
+from experiments.calibrate import _cluster_interval, calibrate, p_value
+from experiments.cli import main
+from experiments.laws import LAWS, Check, Law, select_laws
+from theory import linreg as theory_linreg
+
+CFG = LinRegConfig(d=3, T=20, sigma2=1.0, generations=8, regime="replace", sampler="exact")
+REF = LAWS["linreg/replace/fixed"].reference
+
+
+def _law(shift=0):
+    return Law(id=f"small/replace/shift{shift}", title="", reference=REF, config=CFG, metric="test_error",
+               kind="expectation",
+               predict=lambda n: theory_linreg.expected_test_error(np.asarray(n) + shift, 3, 20, 1.0, "replace"),
+               perturbed=lambda n: theory_linreg.expected_test_error(np.asarray(n) + 1, 3, 20, 1.0, "replace"),
+               generations=(1, 2, 4, 8))
+
+
+def test_a_correct_law_is_calibrated():
+    cal = calibrate([_law()], range(1, 31), seeds=512)
+    assert cal["consistent"], cal
+    level5 = next(e for e in cal["levels"] if e["level"] == 0.05)
+    assert level5["interval"][0] <= 0.05 <= level5["interval"][1]
+    assert cal["family"]["runs"] == 30 and cal["checks_per_run"] == 4
+
+
+def test_a_wrong_law_is_not():
+    cal = calibrate([_law(shift=1)], range(1, 11), seeds=512)
+    assert not cal["consistent"]
+    assert cal["family"]["rate"] > 0.5 and not cal["family"]["consistent"]
+    assert not cal["per_law"][0]["consistent"]
+
+
+def test_cluster_interval_and_p_values():
+    mean, ci = _cluster_interval(np.array([0.0, 0.1, 0.05, 0.05]), 0.99)
+    assert mean == pytest.approx(0.05) and ci[0] < 0.05 < ci[1]
+    # Constant rates: Clopper-Pearson over runs (0 of 40 runs -> upper ~0.12 at 0.99).
+    mean, ci = _cluster_interval(np.zeros(40), 0.99)
+    assert mean == 0 and ci[0] == 0 and 0.1 < ci[1] < 0.13
+    mean, ci = _cluster_interval(np.ones(40), 0.99)
+    assert ci[0] > 0.85
+    row = dict(law="x", generation=1, predicted=0.0, empirical=0.0, sem=1.0, z_critical=4.0, passed=True)
+    assert p_value(Check(**row, z=1.959963984540054, kind="expectation")) == pytest.approx(0.05)
+    assert p_value(Check(**row, z=1.6448536269514722, kind="upper_bound")) == pytest.approx(0.05)
+    assert np.isnan(p_value(Check(**row, z=None, kind="expectation", refused="why")))
+
+
+def test_calibrate_cli(tmp_path, capsys):
+    out = tmp_path / "cal.json"
+    code = main(["calibrate", "--only", "linreg/replace/given-X", "--base-seeds", "3", "--seeds", "128",
+                 "--quiet", "--out", str(out)])
+    cal = json.loads(out.read_text())
+    assert code == (0 if cal["consistent"] else 1)
+    assert cal["base_seeds"] == [1, 2, 3] and cal["seeds"] == 128
+    assert "family-wise" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["calibrate", "--base-seeds", "1"], "--base-seeds must be >= 2"),
+    (["calibrate", "--confidence", "1.5", "--only", "linreg/replace/fixed", "--base-seeds", "2"], "confidence"),
+    (["calibrate", "--out", "/nonexistent/dir/cal.json"], "no such folder"),
+])
+def test_calibrate_bad_input(argv, message, capsys):
+    with pytest.raises(SystemExit) as err:
+        main(argv)
+    assert err.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_whole_registry_is_calibrated():
+    """~40 runs of every law at 2,048 seeds (about 40 min on 2 cores)."""
+    cal = calibrate(select_laws(None), range(1, 41), seeds=2048)
+    assert cal["consistent"], json.dumps({k: cal[k] for k in ("family", "levels")}, indent=1)

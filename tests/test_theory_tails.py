@@ -1,0 +1,66 @@
+"""The tail guard: chi-square product moments (symbolic and Monte Carlo) and the refusal rule."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy.stats import E, ChiSquared
+
+from experiments import LinRegConfig, run
+from experiments.laws import LAWS, Law, check_law, critical_z, metric_skewness, DEFAULT_ALPHA
+from theory import linreg as theory_linreg
+from theory import tails
+
+
+@pytest.mark.parametrize("nu, k", [(3, 1), (5, 2), (19, 3), (4, sp.Rational(1, 2))])
+def test_chi2_moment_formula_matches_sympy(nu, k):
+    """E (chi2_nu)^k = 2^k Gamma(nu/2 + k)/Gamma(nu/2), the closed form chi2_product_moment uses."""
+    X = ChiSquared("X", nu)
+    exact = sp.simplify(E(X**k))
+    closed = 2**k * sp.gamma(sp.Rational(nu, 2) + k) / sp.gamma(sp.Rational(nu, 2))
+    assert sp.simplify(exact - closed) == 0
+    assert np.isclose(float(closed), float(tails.chi2_product_moment(float(k), 1, nu, 1.0)), rtol=1e-12)
+
+
+def test_chi2_product_skewness_matches_monte_carlo():
+    """n = 3 products of chi2_9/9: skewness from moments vs 4e6 draws (MC s.e. of skewness ~ 0.01)."""
+    rng = np.random.default_rng(0)
+    x = np.prod(rng.chisquare(9, size=(4_000_000, 3)) / 9, axis=1)
+    c = x - x.mean()
+    empirical = (c**3).mean() / (c**2).mean() ** 1.5
+    exact = float(tails.chi2_product_skewness(3, 9, 9.0))
+    assert abs(empirical - exact) < 0.05 * exact
+    # A wrong law (the skewness of one factor, not of the product) is far outside.
+    assert abs(empirical - float(tails.chi2_product_skewness(1, 9, 9.0))) > 0.3 * exact
+
+
+def test_skewness_grows_and_overflows_to_inf():
+    s = tails.chi2_product_skewness(np.array([1, 8, 60, 10_000]), 19, 19.0)
+    assert 0.6 < s[0] < 0.7 and 4.0 < s[1] < 4.2 and s[2] > 1000 and np.isinf(s[3])
+
+
+def test_seeds_for_honest_z_inverts_the_relative_error():
+    z = critical_z("expectation", DEFAULT_ALPHA, 300)
+    n = tails.seeds_for_honest_z(3.0, z)
+    assert tails.edgeworth_relative_error(3.0, int(n), z) <= 1 < tails.edgeworth_relative_error(3.0, int(n) - 1, z)
+
+
+def test_registered_laws_have_no_refused_check_at_their_default_seeds():
+    total = sum(len(law.generations) for law in LAWS.values())
+    for law in LAWS.values():
+        zc = critical_z(law.kind, DEFAULT_ALPHA, total)
+        skew = metric_skewness(law.config, law.metric, law.generations)
+        assert np.all(tails.edgeworth_relative_error(skew, law.seeds, zc) <= 1), law.id
+
+
+def test_infinite_variance_regression_check_is_refused_not_scored():
+    """T = d + 3, random design: the unconditional error has infinite variance; no z-score."""
+    with pytest.warns(UserWarning, match="infinite variance"):
+        cfg = LinRegConfig(d=4, T=7, generations=3, sampler="exact")
+    res = run(cfg, 256, seed=0, progress=False)
+    law = Law(id="heavy", title="", reference=next(iter(LAWS.values())).reference, config=cfg, metric="test_error",
+              kind="expectation", predict=lambda n: theory_linreg.expected_test_error(n, 4, 7, 1.0, "replace"),
+              perturbed=lambda n: n, generations=(1, 3))
+    rows = check_law(law, res, DEFAULT_ALPHA, 2)
+    assert all(r.z is None and r.passed and "infinite" in r.refused for r in rows)
+    # Given the design the same T is fine: a bounded quadratic form in Gaussians.
+    assert np.all(metric_skewness(LinRegConfig(d=4, T=7, design="shared"), "test_error", [1, 3]) == 0)
