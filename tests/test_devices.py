@@ -18,14 +18,23 @@ jax.config.update("jax_num_cpu_devices", int(sys.argv[1]))
 import experiments as ex
 assert len(jax.devices()) == int(sys.argv[1])
 out = {}
-for cfg in (ex.LinRegConfig(d=4, T=12, generations=5, regime="accumulate"),
-            ex.GaussianConfig(dim=2, M=6, generations=5, regime="mix", real_fraction=0.5, sampler="faithful")):
+for name, cfg in CONFIGS.items():
     r = ex.run(cfg, 700, seed=9, progress=False)
-    out[cfg.model] = {m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
-                      for m, s in r.metrics.items()}
-    out[cfg.model + "_devices"] = r.meta["devices"]
+    out[name] = {m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
+                 for m, s in r.metrics.items()}
+    out[name + "_devices"] = r.meta["devices"]
 print(json.dumps(out))
 """
+CONFIGS = """
+CONFIGS = {
+    "linreg": ex.LinRegConfig(d=4, T=12, generations=5, regime="accumulate"),
+    "gaussian": ex.GaussianConfig(dim=2, M=6, generations=5, regime="mix", real_fraction=0.5, sampler="faithful"),
+    "linreg32": ex.LinRegConfig(d=4, T=12, generations=5, regime="replace", precision="float32"),
+    "gaussian32": ex.GaussianConfig(dim=2, M=6, generations=5, regime="accumulate", sampler="exact",
+                                    precision="float32"),
+}
+"""
+SCRIPT = SCRIPT.replace("out = {}", CONFIGS + "out = {}")
 
 
 def _run(devices: int) -> dict:
@@ -34,10 +43,23 @@ def _run(devices: int) -> dict:
     return json.loads(proc.stdout)
 
 
-def test_results_are_bit_identical_across_device_counts():
+MODELS = ("linreg", "gaussian", "linreg32", "gaussian32")
+
+
+def test_results_are_bit_identical_across_device_counts_and_processes():
+    """float64 and float32, on 1, 2 and 4 devices, and in this process (a process restart)."""
+    import experiments as ex
+
     one = _run(1)
     for n in (2, 4):
         many = _run(n)
         assert many["linreg_devices"] == n
-        for model in ("linreg", "gaussian"):
-            assert many[model] == one[model], f"{model} differs on {n} devices"
+        for name in MODELS:
+            assert many[name] == one[name], f"{name} differs on {n} devices"
+    scope = {"ex": ex}
+    exec(CONFIGS, scope)
+    for name in MODELS:
+        r = ex.run(scope["CONFIGS"][name], 700, seed=9, progress=False)
+        here = {m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
+                for m, s in r.metrics.items()}
+        assert here == one[name], f"{name} differs between processes"

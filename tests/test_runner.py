@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import ConfigError, LinRegConfig, NonFiniteError, run, simulate_seeds
+from experiments import ConfigError, GaussianConfig, LinRegConfig, NonFiniteError, run, simulate_seeds
 from experiments import linreg
 from experiments.models import Model, register_model
 from experiments.stats import BLOCK, QUANTILE_RESOLUTION, StreamingStats
@@ -32,12 +32,34 @@ def test_seed_trajectory_does_not_depend_on_the_batch():
     assert not np.array_equal(full, other)
 
 
-@pytest.mark.parametrize("cfg", [CFG, dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh"),
-                                 dataclasses.replace(CFG, sampler="exact", precision="float32")])
-def test_reductions_are_bit_identical_across_chunk_sizes(cfg):
-    results = [run(cfg, 1000, seed=5, chunk_size=c, progress=False) for c in (64, 192, 1000, None)]
+GAUSS = GaussianConfig(dim=2, M=6, generations=5, regime="accumulate")
+
+
+@pytest.mark.parametrize("cfg", [
+    CFG, dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh"),
+    dataclasses.replace(CFG, sampler="exact", precision="float32"),
+    dataclasses.replace(CFG, precision="float32"),
+    GAUSS, dataclasses.replace(GAUSS, precision="float32"),
+    dataclasses.replace(GAUSS, regime="replace", sampler="exact", precision="float32"),
+], ids=lambda c: f"{c.model}-{c.regime}-{c.sampler}-{c.precision}")
+def test_reductions_are_bit_identical_across_chunk_sizes_and_reruns(cfg):
+    results = [run(cfg, 1000, seed=5, chunk_size=c, progress=False) for c in (64, 192, 1000, None, 192)]
     for other in results[1:]:
         _same(results[0], other)
+
+
+@pytest.mark.parametrize("cfg", [CFG, GAUSS], ids=lambda c: c.model)
+def test_float32_runs_in_float32_and_differs_from_float64(cfg):
+    single = dataclasses.replace(cfg, precision="float32")
+    out = simulate_seeds(single, np.arange(8), seed=1)
+    assert all(v.dtype == np.float32 for v in out.values())
+    a, b = run(cfg, 256, seed=1, progress=False), run(single, 256, seed=1, progress=False)
+    name = next(iter(a.metrics))
+    assert not np.array_equal(a.metrics[name].mean, b.metrics[name].mean)
+    # ... but the same experiment (float32 draws other random numbers, so the runs are
+    # independent): the means agree within 5 standard errors of their difference.
+    x, y = a.metrics[name], b.metrics[name]
+    assert np.all(np.abs(x.mean - y.mean) <= 5 * np.hypot(x.sem, y.sem))
 
 
 def test_extending_a_run_equals_one_run():
