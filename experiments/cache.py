@@ -1,6 +1,6 @@
 """A result cache: each run saved as ``.npz`` plus a JSON sidecar, keyed by config and base seed.
 
-An entry (keyed by config hash, base seed and seed count) holds the per-generation
+An entry (keyed by config hash, :func:`code_version`, base seed and seed count) holds the per-generation
 statistics *and* the reducer's state, so a later request for more seeds of the same
 config extends the largest smaller entry instead of starting over; because seed
 ranges are disjoint and the reduction's order is fixed by the seed index, the
@@ -14,9 +14,12 @@ entry that loads; the next run simply recomputes or resumes.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import shutil
+import sys
 import subprocess
 import tempfile
 from pathlib import Path
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import config_dict, config_hash
+from .models import get_model
 from .runner import MetricSummary, Result, run
 from .stats import BLOCK
 
@@ -37,8 +41,28 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("COLLAPSE_CACHE", ".collapse_cache"))
 
 
+@functools.lru_cache(maxsize=None)
+def code_version(model: str) -> str:
+    """A fingerprint of the code that decides a result's bits: the model's simulator, the
+    shared regime and sampler code, the runner and the reducer, and the JAX version.
+
+    It is part of every cache key, so an entry computed by other code (a faster sampler,
+    another reduction order, another JAX) is never served or extended: it is simply a
+    miss. Editing any of these files, even a comment, invalidates their entries.
+    """
+    import jax
+
+    here = Path(__file__).resolve().parent
+    module = sys.modules[get_model(model).simulate.__module__].__file__
+    files = sorted({Path(module).resolve(), *(here / f for f in ("linreg.py", "regimes.py", "runner.py", "stats.py"))})
+    digest = hashlib.sha256(jax.__version__.encode())
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def _stem(cfg, seed: int) -> str:
-    return f"{cfg.model}-{config_hash(cfg)}-s{seed}"
+    return f"{cfg.model}-{config_hash(cfg)}-c{code_version(cfg.model)}-s{seed}"
 
 
 def _key(cfg, seed: int, seeds: int) -> str:
@@ -92,6 +116,7 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
         "seeds": result.seeds,
         "metrics": list(result.metrics),
         "git_commit": _git_commit(),
+        "code_version": code_version(result.config.model),
         **{k: v for k, v in result.meta.items()},
     }
     path = cache_dir / f"{key}.json"
@@ -132,7 +157,17 @@ def cached_run(cfg, seeds: int, seed: int = 0, cache_dir: Path | None = None, **
     micro-batches, starting at seed index 0) is extended by the missing seeds, which
     gives bit-for-bit the result of one run; failing that, all seeds are simulated.
     """
+    import jax
+
     cache_dir = Path(cache_dir or default_cache_dir())
+    if jax.process_count() > 1:
+        # Several processes must make the same runs in lockstep (each run is collective),
+        # so none reads the cache, which another process may be writing; process 0 writes.
+        result = run(cfg, seeds, seed, **run_kwargs)
+        result.meta["cache"] = "not read (several processes)"
+        if jax.process_index() == 0:
+            save(result, cache_dir)
+        return result
     hit = load(cfg, seed, seeds, cache_dir)
     if hit is not None:
         return hit

@@ -71,6 +71,15 @@ def _add_run_options(parser: argparse.ArgumentParser, seeds_default: int | None)
     parser.add_argument("--seed", type=_int, default=0, help="base seed (default: 0)")
     parser.add_argument("--chunk-size", type=_int, default=None, help="seeds per compiled call")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_distributed_options(parser)
+
+
+def _add_distributed_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("several processes (jax.distributed; see experiments/distributed.py)")
+    group.add_argument("--coordinator-address", default=None, metavar="HOST:PORT", help="process 0's address")
+    group.add_argument("--num-processes", type=_int, default=None, help="how many processes run this command")
+    group.add_argument("--process-id", type=_int, default=None, help="this process's id, 0..N-1")
+    group.add_argument("--distributed", action="store_true", help="let jax.distributed detect the cluster")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -105,6 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--json", action="store_true", help="print the calibration as JSON")
     cal.add_argument("--out", default=None, metavar="FILE", help="also write the JSON to FILE (atomically)")
     cal.add_argument("--quiet", action="store_true", help="no progress")
+    _add_distributed_options(cal)
 
     rep = sub.add_parser("reproduce", help="verify every law, write report.md/report.json, draw every figure (cached)")
     rep.add_argument("--quick", action="store_true", help="fewer seeds: minutes on a laptop")
@@ -112,6 +122,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seeds", type=_int, default=None, help="seeds per law and per curve")
     rep.add_argument("--outdir", default="reproduction", help="where report and figures go (default: reproduction)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_distributed_options(rep)
 
     cache = sub.add_parser("cache", help="list or clear the result cache ($COLLAPSE_CACHE or .collapse_cache)")
     cache.add_argument("action", choices=["list", "clear"])
@@ -124,6 +135,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--seeds", type=_int, default=None, help="seeds per curve (default: per figure)")
     fig.add_argument("--only", nargs="+", default=None, metavar="NAME", help="figure names")
     fig.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_distributed_options(fig)
     return parser
 
 
@@ -298,6 +310,27 @@ def _cite(args) -> int:
     return 0
 
 
+def _start_processes(args) -> None:
+    """``jax.distributed`` from the flags or the environment; only process 0 prints and writes."""
+    from . import distributed
+
+    if not hasattr(args, "process_id"):
+        return
+    settings = distributed.settings_from(args.coordinator_address, args.num_processes, args.process_id,
+                                         auto=args.distributed)
+    distributed.initialize(settings)
+    if settings is not None and not distributed.is_primary():
+        import os
+        import tempfile
+
+        sys.stdout = open(os.devnull, "w")
+        if getattr(args, "outdir", None) is not None or args.command == "figures":
+            args.outdir = tempfile.mkdtemp(prefix="collapse-secondary-")
+        if getattr(args, "out", None) is not None:
+            args.out = None
+        args.quiet = True
+
+
 def main(argv=None) -> int:
     """Entry point of the ``collapse`` console script."""
     warnings.showwarning = _show_warning
@@ -307,6 +340,7 @@ def main(argv=None) -> int:
     if getattr(args, "seeds", None) is not None and args.seeds < 1:
         _die(f"--seeds must be >= 1, got {args.seeds}")
     try:
+        _start_processes(args)
         handler = {"simulate": _simulate, "verify": _verify, "figures": _figures, "reproduce": _reproduce, "calibrate": _calibrate,
                    "cache": _cache, "cite": _cite}[args.command]
         return handler(args)

@@ -208,14 +208,23 @@ def metric_skewness(cfg, metric: str, generations) -> np.ndarray:
       exact for ``variance`` in 1-D (:func:`theory.tails.chi2_product_skewness`); the
       other metrics carry the same multiplicative factor. ``log_det``, accumulate and
       mix: bounded, 0.
+    * ``mean_sq_error`` (every regime) is at least as skewed as ``||mu_n||^2`` for
+      Gaussian ``mu_n``, a scaled ``chi2_dim`` (skewness ``sqrt(8/dim)``), the more so as
+      the scale is itself random; the larger of the two is used (a lower bound on the
+      true skewness). Before this term, a 40-run calibration at 2,048 seeds had the
+      ``mean_sq_error`` laws at the top of the per-law rejection rates (8.2-12.5% at
+      the nominal 5%; each within its own corrected interval, together a pattern).
     """
     gens = np.asarray(generations, np.float64)
     if cfg.model == "linreg":
         heavy = cfg.design != "shared" and cfg.T <= cfg.d + 5
         return np.full(gens.shape, np.inf if heavy else 0.0)
+    skew = np.zeros(gens.shape)
     if cfg.model == "gaussian" and cfg.regime == "replace" and metric != "log_det":
-        return theory_tails.chi2_product_skewness(gens, cfg.M - 1, 1.0, power=0.5 if metric == "std" else 1.0)
-    return np.zeros(gens.shape)
+        skew = theory_tails.chi2_product_skewness(gens, cfg.M - 1, 1.0, power=0.5 if metric == "std" else 1.0)
+    if cfg.model == "gaussian" and metric == "mean_sq_error":
+        skew = np.maximum(skew, np.sqrt(8.0 / cfg.dim))
+    return skew
 
 
 def _refusal(skew: float, seeds: int, z_critical: float) -> str | None:

@@ -8,7 +8,11 @@ whole micro-batches on every device, the last chunk padded (the padding
 discarded), and the float64 reduction (:class:`experiments.stats.StreamingStats`)
 adds in an order fixed by the seed index alone: the reported statistics are
 bit-identical whatever the chunk size or device count. With several devices, each
-chunk is split over a one-axis ``seeds`` mesh with ``shard_map``.
+chunk is split over a one-axis ``seeds`` mesh with ``shard_map``. With several
+processes (``jax.distributed``, see :func:`experiments.distributed.initialize`), the
+mesh spans every process's devices, every process dispatches the same chunks, and
+the per-seed values are gathered to every process (``process_allgather``), which
+reduces them in the same order: every process holds the same bit-identical result.
 """
 
 from __future__ import annotations
@@ -138,6 +142,23 @@ def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
     return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
 
 
+def _global_indices(indices: np.ndarray, sharding: NamedSharding) -> jax.Array:
+    """The chunk's seed indices, sharded over the ``seeds`` mesh (of every process's devices)."""
+    if jax.process_count() == 1:
+        return jax.device_put(indices, sharding)
+    # Every process holds the same host array and places the shards its devices own.
+    return jax.make_array_from_callback(indices.shape, sharding, lambda index: indices[index])
+
+
+def _to_host(tree):
+    """Device results as NumPy arrays; with several processes, gathered on every process."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
 def _chunk_size(cfg, chunk_size: int | None, ndev: int) -> int:
     """Seeds per compiled call: whole micro-batches on every device, independent of the seed count.
 
@@ -199,6 +220,9 @@ def run(
     ndev = len(jax.devices()) if devices is None else devices
     if not 1 <= ndev <= len(jax.devices()):
         raise ConfigError(f"devices must be between 1 and {len(jax.devices())}, got {devices}")
+    if jax.process_count() > 1 and ndev != len(jax.devices()):
+        raise ConfigError(f"with {jax.process_count()} processes every device takes part: "
+                          f"devices must be {len(jax.devices())}, got {devices}")
     model = get_model(cfg.model)
     chunk = _chunk_size(cfg, chunk_size, ndev)
     fn, sharding = _compiled(model.simulate, cfg, ndev)
@@ -229,14 +253,14 @@ def run(
             for start in starts[g0 : g0 + group]:
                 indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
                 if sharding is not None:
-                    indices = jax.device_put(indices, sharding)
+                    indices = _global_indices(indices, sharding)
                 pending.append((start, fn(base, indices)))  # dispatched asynchronously
                 if compile_s is None:
                     jax.block_until_ready(pending[-1][1])
                     compile_s = time.perf_counter() - t0
             first = pending[0][0]
             valid = min(len(pending) * chunk, seeds - first)
-            host = jax.device_get([out for _, out in pending])
+            host = _to_host([out for _, out in pending])
             for name in model.metrics:
                 values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
                 bad = ~np.isfinite(values[:valid])
