@@ -43,6 +43,8 @@ HONEST_RELATIVE_ERROR = 1.0
 def chi2_product_moment(k: float, n, dof: int, scale: float) -> np.ndarray:
     """``E[(prod_{i<=n} chi2_dof,i / scale)^k]`` for independent chi-squares (``k > -dof/2``)."""
     n = np.asarray(n, np.float64)
+    if dof < 1 or scale <= 0 or k <= -dof / 2:
+        raise ValueError(f"need dof >= 1, scale > 0 and k > -dof/2, got dof={dof}, scale={scale}, k={k}")
     log_one = k * np.log(2.0 / scale) + gammaln(dof / 2.0 + k) - gammaln(dof / 2.0)
     return np.exp(n * log_one)
 
@@ -65,6 +67,8 @@ def chi2_product_skewness(n, dof: int, scale: float, power: float = 1.0) -> np.n
 
 def edgeworth_relative_error(skewness, seeds: int, z: float) -> np.ndarray:
     """First-order relative error of the tail ``P(z > z*)`` of a Studentized mean of ``seeds`` draws."""
+    if not seeds >= 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
     factor = (2.0 * z * z + 1.0) * sps.norm.pdf(z) / (6.0 * sps.norm.sf(z))
     return np.abs(np.asarray(skewness, np.float64)) / np.sqrt(seeds) * factor
 
