@@ -83,3 +83,23 @@ def test_cli_never_tracebacks(capsys, model, tokens):
         data = json.loads(out)
         for summary in data["metrics"].values():
             assert all(math.isfinite(x) for x in summary["mean"]), argv
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["127.0.0.1:1234", "host:", ":99", "a:b"])),
+       num=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
+       pid=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
+       auto=st.booleans())
+def test_distributed_settings_are_valid_or_one_line_errors(address, num, pid, auto):
+    from experiments.distributed import settings_from
+
+    try:
+        out = settings_from(address, num, pid, auto=auto, environ={})
+    except ConfigError as err:
+        assert str(err) and "\n" not in str(err)
+        return
+    if out is None:
+        assert address is None and num is None and pid is None and not auto
+    elif not auto:
+        assert set(out) == {"coordinator_address", "num_processes", "process_id"}
+        assert 0 <= out["process_id"] < out["num_processes"] and ":" in out["coordinator_address"]
