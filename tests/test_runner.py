@@ -157,3 +157,17 @@ def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch):
         np.testing.assert_array_equal(a.quantile(q), b.quantile(q))
         exact = np.quantile(values, q, axis=0, method="inverted_cdf")
         assert np.all(np.abs(a.quantile(q) - exact) <= a.resolution * np.abs(exact))
+
+
+def test_repeated_runs_of_the_same_config_do_not_recompile():
+    """One compiled program per config: other seed counts, base seeds and chunkings reuse it."""
+    from experiments.models import get_model
+    from experiments.runner import _compiled
+
+    cfg = dataclasses.replace(CFG, generations=7)
+    run(cfg, 64, seed=0, progress=False)
+    fn, _ = _compiled(get_model(cfg.model).simulate, cfg, 1)
+    size = fn._cache_size()  # 1 (2 under the tests' jax_debug_nans)
+    for seeds, seed, chunk in ((1000, 3, None), (130, 4, 192), (64, 2**31, 64)):
+        run(cfg, seeds, seed=seed, chunk_size=chunk, progress=False)
+    assert fn._cache_size() == size
