@@ -20,11 +20,17 @@ Samplers. Both work in whitened coordinates: a batch from ``N(mu, L L^T)`` is
 ``L S_z L^T`` (mean and scatter are affine-equivariant; this is algebra, not an
 approximation). ``faithful`` draws the ``M x dim`` raw ``z``; ``exact`` draws
 ``zbar ~ N(0, I/M)`` and ``S_z = R R^T ~ Wishart(M-1, I)`` through its Bartlett factor
-``R``. Under replace the fit's Cholesky factor is the product ``L_n = L_{n-1} R / sqrt(c)``
-(``c = M-1`` or ``M``), so ``log_det`` accumulates exactly as a sum of logs and never
-underflows, even when ``sigma_n`` collapses past the smallest float64. The other
-regimes pool centred moments ``(count, mean, scatter)`` with Chan's update, through
-the shared :func:`experiments.regimes.pool_statistics`.
+``R``. Under replace and accumulate the fit's Cholesky factor is a product
+``L_n = L_{n-1} K_n`` whose factor ``K_n`` depends on generation ``n``'s draws only
+(replace: ``K_n = R / sqrt(c)``, ``c = M-1`` or ``M``; accumulate: the Cholesky factor of
+Chan's pooled update written in the previous fit's whitened coordinates, see
+:func:`_factors`), so a block of generations is drawn and factored at once and only
+the product is sequential; in 1-D it is a cumulative sum of logs, with no loop over
+generations. ``log_det`` accumulates exactly as a sum of logs and never underflows,
+even when ``sigma_n`` collapses past the smallest float64. ``mix`` and
+``accumulate-subsample`` run a ``lax.scan`` over generations, pooling centred moments
+``(count, mean, scatter)`` with Chan's update through the shared
+:func:`experiments.regimes.pool_statistics`.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
-from .linreg import bartlett_factor
+from .linreg import bartlett_batch, bartlett_factor
 from .regimes import REGIMES, pool_statistics, subsample_indices, write_batch
 
 __all__ = ["GaussianConfig", "Moments", "merge_moments", "simulate", "theory", "METRICS"]
@@ -119,6 +125,9 @@ class GaussianConfig:
 
     def memory_per_seed(self) -> int:
         words = 6 * self.dim * self.dim + self.M * self.dim + 6 * self.generations
+        if self.regime in ("replace", "accumulate"):  # one block of generations drawn at once
+            words += 3 * min(BLOCK_WORDS, self.generations * (self.dim * self.dim + 2 * self.dim
+                                                              + (self.M * self.dim if self.sampler == "faithful" else 0)))
         if self.regime == "accumulate-subsample":
             words += self.generations * self.M * (self.dim + 1)
         return 8 * words
@@ -188,11 +197,11 @@ def simulate(cfg: GaussianConfig, key: jax.Array) -> dict[str, jax.Array]:
     Returns:
         ``{metric: array of shape (cfg.generations,)}`` in ``cfg.dtype``.
     """
+    if cfg.regime in ("replace", "accumulate"):
+        return _simulate_product(cfg, key)
     keys = jax.random.split(key, cfg.generations)
     gens = jnp.arange(1, cfg.generations + 1)
-    if cfg.regime == "replace":
-        out = _simulate_replace(cfg, keys, gens)
-    elif cfg.regime == "accumulate-subsample":
+    if cfg.regime == "accumulate-subsample":
         out = _simulate_subsample(cfg, keys, gens)
     else:
         out = _simulate_pooled(cfg, keys, gens)
@@ -204,22 +213,156 @@ def _truth(cfg):
     return jnp.zeros((cfg.dim,), dt), jnp.sqrt(jnp.asarray(cfg.sigma2, dt)) * jnp.eye(cfg.dim, dtype=dt)
 
 
-def _simulate_replace(cfg, keys, gens):
-    dt, M = cfg.dtype, cfg.M
+BLOCK_WORDS = 1 << 15  # random numbers per seed drawn at once (a block of generations)
+
+
+def _generation_blocks(cfg) -> tuple[int, int]:
+    """``(block, blocks)``: generations drawn at once, and how many such blocks cover them all."""
+    per_generation = cfg.dim * cfg.dim + 2 * cfg.dim + (cfg.M * cfg.dim if cfg.sampler == "faithful" else 0)
+    blocks = max(1, -(-cfg.generations * per_generation // BLOCK_WORDS))
+    block = -(-cfg.generations // blocks)
+    return block, -(-cfg.generations // block)
+
+
+def _factors(cfg, key, gens):
+    """Generation ``n``'s factor ``K_n`` (``L_n = L_{n-1} K_n``), ``log diag K_n`` and mean step ``v_n``.
+
+    In the previous fit's whitened coordinates a batch has mean ``zbar`` and scatter
+    ``S``; then ``mu_n = mu_{n-1} + L_{n-1} v_n`` and ``Sigma_n = L_{n-1} W_n L_{n-1}^T``:
+
+    * replace: ``v = zbar``, ``W = S / c`` (``c = M - 1`` or ``M``);
+    * accumulate (Chan's update of the pooled moments, ``N_n = n M``):
+      ``v = (M / N_n) zbar``, ``W = (c_{n-1} I + S + (N_{n-1} M / N_n) zbar zbar^T) / c_n``,
+      with ``c_0 I`` the empty pool's zero scatter.
+
+    ``W_n`` depends on generation ``n``'s draws only, so every generation of a block is
+    drawn and factored at once; only the product of the ``K_n`` is sequential.
+    ``gens`` are the block's generation numbers (1-based).
+    """
+    dt, M, dim = cfg.dtype, cfg.M, cfg.dim
+    B = gens.shape[0]
+    R = None
+    if cfg.sampler == "exact":
+        k_mean, k_scatter = jax.random.split(key)
+        zbar = jax.random.normal(k_mean, (B, dim), dtype=dt) / jnp.sqrt(jnp.asarray(M, dt))
+        R = bartlett_batch(k_scatter, M - 1, dim, (B,), dt)  # S = R R^T ~ Wishart(M - 1, I)
+        S = R @ jnp.swapaxes(R, -1, -2)
+    else:
+        z = jax.random.normal(key, (B, M, dim), dtype=dt)
+        zbar = z.mean(axis=1)
+        centred = z - zbar[:, None, :]
+        S = jnp.einsum("bmi,bmj->bij", centred, centred)
+    if cfg.regime == "replace":
+        c = jnp.asarray(_divisor(cfg, M), dt)
+        if R is not None:  # R is already the Cholesky factor of S
+            K = R / jnp.sqrt(c)
+        else:
+            K = jnp.sqrt(S / c) if dim == 1 else jnp.linalg.cholesky(S / c)
+        v = zbar
+    else:
+        n = gens.astype(dt)
+        prev = (n - 1) * M
+        c_prev = jnp.where(n > 1, _divisor(cfg, prev), 0.0)
+        c = _divisor(cfg, n * M)
+        outer = zbar[:, :, None] * zbar[:, None, :]
+        W = (c_prev[:, None, None] * jnp.eye(dim, dtype=dt) + S + (prev * M / (n * M))[:, None, None] * outer)
+        W = W / c[:, None, None]
+        K = jnp.sqrt(W) if dim == 1 else jnp.linalg.cholesky(W)
+        v = zbar * (M / (n * M))[:, None]
+    log_k = jnp.log(jnp.diagonal(K, axis1=-2, axis2=-1))
+    return K, log_k, v
+
+
+def _simulate_product(cfg, key):
+    """Replace and accumulate: ``L_n = L_0 K_1 ... K_n`` with the ``K_n`` drawn a block at a time.
+
+    ``log_det`` is the running sum of ``2 log diag K_n`` (exact, never underflows). In
+    1-D the whole product is cumulative sums of logs: no loop over generations at all.
+    """
+    dt, dim, G = cfg.dtype, cfg.dim, cfg.generations
     mu0, L0 = _truth(cfg)
+    B, blocks = _generation_blocks(cfg)
 
-    def step(carry, inputs):
+    def block(carry, b):
         mu, L, log_det = carry
-        key, _ = inputs
-        zbar, S = _whitened_batch(cfg, key, M)
-        R = jnp.linalg.cholesky(S / _divisor(cfg, M))
-        mu_n = mu + L @ zbar
-        L_n = L @ R  # lower triangular with a positive diagonal: the Cholesky factor of the fit
-        log_det_n = log_det + 2.0 * jnp.sum(jnp.log(jnp.diag(R)))
-        return (mu_n, L_n, log_det_n), _metrics(cfg, mu_n, L_n, log_det_n)
+        gens = b * B + jnp.arange(1, B + 1)
+        K, log_k, v = _factors(cfg, jax.random.fold_in(key, b), gens)
+        log_dets = log_det + 2.0 * jnp.cumsum(jnp.sum(log_k, axis=-1))
+        if dim == 1:
+            log_l = jnp.log(L[0, 0]) + jnp.cumsum(log_k[:, 0])  # log L_n
+            L_prev = jnp.exp(jnp.concatenate([jnp.log(L[0, 0])[None], log_l[:-1]]))
+            mus = mu + jnp.cumsum(L_prev * v[:, 0])[:, None]
+            Ls = jnp.exp(log_l)[:, None, None]
+        else:
+            def step(state, kv):
+                mu_s, L_s = state
+                K_n, v_n = kv
+                mu_n, L_n = mu_s + L_s @ v_n, L_s @ K_n
+                return (mu_n, L_n), (mu_n, L_n)
 
-    _, out = jax.lax.scan(step, (mu0, L0, jnp.zeros((), dt)), (keys, gens))
-    return out
+            _, (mus, Ls) = jax.lax.scan(step, (mu, L), (K, v))
+        return (mus[-1], Ls[-1], log_dets[-1]), _metrics_batch(cfg, mus, Ls, log_dets)
+
+    init = (mu0, L0, jnp.zeros((), dt))
+    if blocks == 1:
+        return block(init, 0)[1]
+    _, out = jax.lax.scan(block, init, jnp.arange(blocks))
+    return {k: v.reshape(blocks * B)[:G] for k, v in out.items()}
+
+
+def _lapack_eigenvalues(a):
+    """Eigenvalues of symmetric matrices by LAPACK ``syevd`` without eigenvectors (CPU only).
+
+    ``jnp.linalg.eigvalsh`` always asks LAPACK for the eigenvectors too, which doubles
+    its cost on small matrices; this calls the same LAPACK routine with ``jobz = 'N'``.
+    """
+    from jax._src.lib import lapack
+
+    target = lapack.prepare_lapack_call("syevd_ffi", a.dtype)
+    batch, n = a.shape[:-2], a.shape[-1]
+    call = jax.ffi.ffi_call(
+        target,
+        (
+            jax.ShapeDtypeStruct(a.shape, a.dtype),
+            jax.ShapeDtypeStruct(batch + (n,), a.dtype),
+            jax.ShapeDtypeStruct(batch, jnp.int32),
+        ),
+        input_output_aliases={0: 0},
+        vmap_method="broadcast_all",
+    )
+    _, w, info = call(a, mode=np.uint8(ord("N")), uplo=np.uint8(ord("L")))
+    return jnp.where((info == 0)[..., None], w, jnp.nan)
+
+
+def eigenvalues(a):
+    """Eigenvalues of symmetric matrices (ascending): LAPACK without eigenvectors on the CPU."""
+    if a.dtype not in (jnp.float32, jnp.float64):
+        return jnp.linalg.eigvalsh(a)
+    try:
+        return jax.lax.platform_dependent(a, cpu=_lapack_eigenvalues, default=jnp.linalg.eigvalsh)
+    except (ImportError, AttributeError):  # a JAX without this private LAPACK binding
+        return jnp.linalg.eigvalsh(a)
+
+
+def _metrics_batch(cfg, mu, L, log_det):
+    """:func:`_metrics` for a stack of generations: ``mu (B, dim)``, ``L (B, dim, dim)``, ``log_det (B,)``."""
+    sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
+    trace = jnp.sum(L**2, axis=(-2, -1))
+    variance = trace / (cfg.dim * sigma2)
+    mse = jnp.sum(mu**2, axis=-1)
+    if cfg.dim > 1:
+        cov = L @ jnp.swapaxes(L, -1, -2)
+        root_trace = jnp.sum(jnp.sqrt(jnp.clip(eigenvalues(cov), 0.0)), axis=-1)
+    else:
+        root_trace = jnp.abs(L[:, 0, 0])
+    w2 = mse + trace + cfg.dim * sigma2 - 2.0 * jnp.sqrt(sigma2) * root_trace
+    return {
+        "mean_sq_error": mse,
+        "variance": variance,
+        "std": jnp.sqrt(variance),
+        "log_det": log_det,
+        "w2_sq": jnp.maximum(w2, 0.0),
+    }
 
 
 def _batch_moments(cfg, key, mu, L, size):

@@ -89,7 +89,11 @@ def test_variance_is_a_martingale_yet_collapses_almost_surely():
     from scipy.special import digamma
 
     cfg = GaussianConfig(dim=1, M=10, generations=400, regime="replace", estimator="unbiased")
-    res = run(cfg, 20_000, seed=5, progress=False)
+    # The last assertion fails with probability about 2% under the exact law (log_det at
+    # n = 400 is about N(-46.1, 9.97^2); P(max of 20,000 > 0) ~ 20,000 * 1.2e-6). Seed 5 hit
+    # it (max 0.43) once the exact sampler's bits changed (bulk Marsaglia-Tsang gammas);
+    # seeds 6, 7, 8 give maxima -11.5, -4.3, -7.5 with mean and sd as predicted.
+    res = run(cfg, 20_000, seed=6, progress=False)
     rate = digamma(4.5) + np.log(2 / 9)
     assert rate < 0
     median = res.metrics["variance"].quantiles["0.5"]
@@ -147,3 +151,51 @@ def test_gaussian_json_contract(capsys):
     assert set(data["metrics"]) == {"mean_sq_error", "variance", "std", "log_det", "w2_sq"}
     assert data["theory"]["w2_sq"] is None and len(data["theory"]["mean_sq_error"]) == 6
     assert data["config"]["real_fraction"] == 0.5 and data["generation"] == list(range(1, 7))
+
+
+PRODUCT_CASES = [
+    ("replace", "unbiased", 1, "exact"), ("replace", "mle", 3, "exact"), ("replace", "mle", 2, "faithful"),
+    ("accumulate", "unbiased", 1, "exact"), ("accumulate", "mle", 3, "exact"), ("accumulate", "unbiased", 2, "faithful"),
+]
+
+
+@pytest.mark.parametrize("regime, estimator, dim, sampler", PRODUCT_CASES)
+@pytest.mark.parametrize("block_words", [None, 20])
+def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimator, dim, sampler, block_words):
+    """Replace and accumulate run as a product of per-generation factors ``L_n = L_{n-1} K_n``,
+    drawn a block of generations at a time; Chan's pooled recursion (a scan, as mix runs)
+    must give the same law: KS per metric at generations 1, 4, 12. ``block_words=20`` forces
+    several blocks of generations (a scan over them, the last block padded)."""
+    import jax
+    import jax.numpy as jnp
+
+    from experiments import gaussian
+
+    if block_words:
+        monkeypatch.setattr(gaussian, "BLOCK_WORDS", block_words)
+    cfg = GaussianConfig(dim=dim, M=8, generations=13, regime=regime, estimator=estimator, sampler=sampler)
+    block, blocks = gaussian._generation_blocks(cfg)
+    assert (blocks > 1) == bool(block_words) and (blocks - 1) * block < 13 <= blocks * block
+    gens = jnp.arange(1, 14)
+    product = jax.jit(jax.vmap(lambda k: gaussian._simulate_product(cfg, k)))(jax.random.split(jax.random.key(21), 6000))
+    pooled = jax.jit(jax.vmap(lambda k: gaussian._simulate_pooled(cfg, jax.random.split(k, 13), gens)))(
+        jax.random.split(jax.random.key(22), 6000)
+    )
+    checks = len(PRODUCT_CASES) * 2 * 5 * 3
+    for metric in gaussian.METRICS:
+        a, b = np.asarray(product[metric]), np.asarray(pooled[metric])
+        assert np.all(np.isfinite(a))
+        for g in (1, 4, 12):
+            p = stats.ks_2samp(a[:, g - 1], b[:, g - 1]).pvalue
+            assert p > ALPHA / checks, f"{metric} at generation {g}: p = {p:.2e}"
+
+
+def test_eigenvalues_match_numpy():
+    import jax
+
+    from experiments.gaussian import eigenvalues
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 4, 30, 6))
+    A = np.einsum("abki,abkj->abij", X, X)
+    np.testing.assert_allclose(np.asarray(jax.jit(jax.vmap(eigenvalues))(A)), np.linalg.eigvalsh(A), rtol=1e-12)
