@@ -114,12 +114,25 @@ class StreamingStats:
         self.count += valid
         self.minimum = np.minimum(self.minimum, real.min(axis=0))
         self.maximum = np.maximum(self.maximum, real.max(axis=0))
-        keys = self._combine(_bin_keys(real) >> self.level)
-        self._merge(*np.unique(keys.ravel(), return_counts=True))
+        self._merge(*self._chunk_histogram(real))
         while self._hist_keys.size > MAX_BINS:
             self.level += 1
             gen, bins = self._split(self._hist_keys)
             self._merge(self._combine(bins >> 1, gen), self._hist_counts, replace=True)
+
+    def _chunk_histogram(self, real: np.ndarray):
+        """Sorted unique histogram keys of a chunk and their counts.
+
+        Bin keys fit in 32 bits (sign, 11 exponent and 12 mantissa bits), so each
+        generation's keys are sorted as int32 rows and run-length encoded: cheaper than
+        sorting the chunk's combined 64-bit keys, with the same result.
+        """
+        bins = np.sort((_bin_keys(real) >> self.level).T.astype(np.int32), axis=1)  # (generations, seeds)
+        first = np.ones(bins.shape, bool)
+        first[:, 1:] = bins[:, 1:] != bins[:, :-1]
+        starts = np.flatnonzero(first)  # row-major: sorted by generation, then bin
+        counts = np.diff(np.append(starts, bins.size))
+        return self._combine(bins.ravel()[starts].astype(np.int64), starts // bins.shape[1]), counts
 
     def _combine(self, bins: np.ndarray, gen=None) -> np.ndarray:
         gen = np.arange(self.generations) if gen is None else gen
@@ -130,15 +143,24 @@ class StreamingStats:
         return keys // _KEY_SPAN, keys % _KEY_SPAN - _KEY_SPAN // 2
 
     def _merge(self, keys: np.ndarray, counts: np.ndarray, replace: bool = False) -> None:
-        if replace:
-            all_keys, all_counts = keys, counts
-        else:
-            all_keys = np.concatenate([self._hist_keys, keys])
-            all_counts = np.concatenate([self._hist_counts, counts.astype(np.int64)])
-        uniq, inverse = np.unique(all_keys, return_inverse=True)
-        merged = np.zeros(uniq.size, np.int64)
-        np.add.at(merged, inverse, all_counts)
-        self._hist_keys, self._hist_counts = uniq, merged
+        """Add ``counts`` at ``keys`` (sorted and unique unless ``replace``) to the sorted histogram."""
+        counts = np.asarray(counts, np.int64)
+        if replace:  # arbitrary keys (a coarsening): sort and add up duplicates
+            uniq, inverse = np.unique(keys, return_inverse=True)
+            merged = np.zeros(uniq.size, np.int64)
+            np.add.at(merged, inverse, counts)
+            self._hist_keys, self._hist_counts = uniq, merged
+            return
+        # Sorted unique keys into a sorted histogram: a binary search and one insertion,
+        # linear in the histogram's size (no re-sort of the whole histogram).
+        old_keys, old_counts = self._hist_keys, self._hist_counts.copy()
+        pos = np.searchsorted(old_keys, keys)
+        hit = pos < old_keys.size
+        hit[hit] = old_keys[pos[hit]] == keys[hit]
+        old_counts[pos[hit]] += counts[hit]
+        fresh = ~hit
+        self._hist_keys = np.insert(old_keys, pos[fresh], keys[fresh])
+        self._hist_counts = np.insert(old_counts, pos[fresh], counts[fresh])
 
     @property
     def mean(self) -> np.ndarray:
