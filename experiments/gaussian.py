@@ -174,21 +174,8 @@ def _whitened_batch(cfg, key, size: int):
 
 
 def _metrics(cfg, mu, L, log_det):
-    """The five metrics from the fit's mean, Cholesky factor and log-determinant ratio."""
-    sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
-    cov = L @ L.T
-    variance = jnp.trace(cov) / (cfg.dim * sigma2)
-    mse = jnp.sum(mu**2)
-    # W2^2 = ||mu_n||^2 + tr Sigma_n + tr Sigma - 2 tr (Sigma^1/2 Sigma_n Sigma^1/2)^1/2, Sigma = sigma2 I.
-    root_trace = jnp.sum(jnp.sqrt(jnp.clip(jnp.linalg.eigvalsh(cov), 0.0))) if cfg.dim > 1 else jnp.abs(L[0, 0])
-    w2 = mse + jnp.trace(cov) + cfg.dim * sigma2 - 2.0 * jnp.sqrt(sigma2) * root_trace
-    return {
-        "mean_sq_error": mse,
-        "variance": variance,
-        "std": jnp.sqrt(variance),
-        "log_det": log_det,
-        "w2_sq": jnp.maximum(w2, 0.0),
-    }
+    """The five metrics from the fit's mean, Cholesky factor and log-determinant ratio (one generation)."""
+    return {k: v[0] for k, v in _metrics_batch(cfg, mu[None], L[None], jnp.asarray(log_det)[None]).items()}
 
 
 def simulate(cfg: GaussianConfig, key: jax.Array) -> dict[str, jax.Array]:
@@ -345,7 +332,11 @@ def eigenvalues(a):
 
 
 def _metrics_batch(cfg, mu, L, log_det):
-    """:func:`_metrics` for a stack of generations: ``mu (B, dim)``, ``L (B, dim, dim)``, ``log_det (B,)``."""
+    """The five metrics for a stack of fits: ``mu (B, dim)``, ``L (B, dim, dim)``, ``log_det (B,)``.
+
+    W2^2 = ||mu_n||^2 + tr Sigma_n + tr Sigma - 2 tr (Sigma^1/2 Sigma_n Sigma^1/2)^1/2 with
+    Sigma = sigma2 I, so only the eigenvalues of Sigma_n are needed.
+    """
     sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
     trace = jnp.sum(L**2, axis=(-2, -1))
     variance = trace / (cfg.dim * sigma2)
