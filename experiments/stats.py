@@ -181,13 +181,13 @@ class StreamingStats:
         """The ``ceil(q n)``-th smallest value (inverted CDF), to the bin resolution."""
         gen, bins = self._split(self._hist_keys)
         rank = max(int(np.ceil(q * self.count)), 1)
-        out = np.empty(self.generations)
-        starts = np.searchsorted(gen, np.arange(self.generations + 1))
-        for g in range(self.generations):
-            lo, hi = starts[g], starts[g + 1]
-            cum = np.cumsum(self._hist_counts[lo:hi])
-            out[g] = _bin_midpoints(bins[lo:hi][np.searchsorted(cum, rank)], self.level)
-        return out
+        # Every generation at once: the histogram is sorted by (generation, bin), so the
+        # first bin of generation g whose cumulative count within g reaches `rank` is the
+        # first global index whose cumulative count reaches (count before g) + rank.
+        cum = np.cumsum(self._hist_counts)
+        starts = np.searchsorted(gen, np.arange(self.generations))
+        before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0)
+        return _bin_midpoints(bins[np.searchsorted(cum, before + rank)], self.level)
 
     def state(self) -> dict[str, np.ndarray]:
         """Everything needed to resume the reduction (for extending a cached result)."""
