@@ -198,7 +198,8 @@ def run(
         seed_start: first seed index (a multiple of ``BLOCK`` when extending ``state``).
         chunk_size: seeds per compiled call, rounded up to whole micro-batches on
             every device; ``None`` picks one per backend. Results do not depend on it.
-        quantiles: probabilities to report.
+        quantiles: probabilities to report; ``()`` keeps no histogram, which is most of the
+            host's work when there are many generations (means and standard errors only).
         devices: how many devices to shard each chunk over (default: all).
         progress: show a progress bar (default: when stderr is a terminal).
         state: a reducer state from an earlier run of seeds ``[.., seed_start)``, to extend.

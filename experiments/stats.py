@@ -70,7 +70,8 @@ class StreamingStats:
 
     Args:
         generations: length of each trajectory.
-        quantiles: probabilities in ``[0, 1]`` to report.
+        quantiles: probabilities in ``[0, 1]`` to report; empty: no histogram is kept,
+            which is most of the reduction's cost when there are many generations.
     """
 
     def __init__(self, generations: int, quantiles=(0.05, 0.5, 0.95)):
@@ -114,6 +115,8 @@ class StreamingStats:
         self.count += valid
         self.minimum = np.minimum(self.minimum, real.min(axis=0))
         self.maximum = np.maximum(self.maximum, real.max(axis=0))
+        if not self.quantiles:  # moments only: no histogram (most of the reduction's cost)
+            return
         self._merge(*self._chunk_histogram(real))
         while self._hist_keys.size > MAX_BINS:
             self.level += 1
@@ -179,6 +182,8 @@ class StreamingStats:
 
     def quantile(self, q: float) -> np.ndarray:
         """The ``ceil(q n)``-th smallest value (inverted CDF), to the bin resolution."""
+        if self.count and not self._hist_keys.size:
+            raise ValueError("no quantiles: this reduction kept no histogram (it was built with quantiles=())")
         gen, bins = self._split(self._hist_keys)
         rank = max(int(np.ceil(q * self.count)), 1)
         # Every generation at once: the histogram is sorted by (generation, bin), so the
@@ -213,4 +218,7 @@ class StreamingStats:
         self._hist_keys = np.asarray(state["hist_keys"], np.int64)
         self._hist_counts = np.asarray(state["hist_counts"], np.int64)
         self.level = int(state.get("level", 0))
+        if self.quantiles and self.count and not self._hist_keys.size:
+            raise ValueError("cannot report quantiles: the reduction being extended kept no histogram "
+                             "(it was built with quantiles=())")
         return self

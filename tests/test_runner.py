@@ -171,3 +171,13 @@ def test_repeated_runs_of_the_same_config_do_not_recompile():
     for seeds, seed, chunk in ((1000, 3, None), (130, 4, 64), (64, 2**31, None)):
         run(cfg, seeds, seed=seed, chunk_size=chunk, progress=False)
     assert fn._cache_size() == size
+
+
+def test_moments_only_runs_keep_no_histogram_and_give_the_same_moments():
+    full = run(CFG, 640, seed=3, progress=False)
+    lean = run(CFG, 640, seed=3, quantiles=(), progress=False)
+    assert lean.metrics["test_error"].quantiles == {} and lean.state["test_error"]["hist_keys"].size == 0
+    for field in ("mean", "sem", "std", "minimum", "maximum"):
+        np.testing.assert_array_equal(getattr(full.metrics["test_error"], field), getattr(lean.metrics["test_error"], field))
+    with pytest.raises(ValueError, match="no histogram"):
+        run(CFG, 64, seed=3, seed_start=640, state=lean.state, quantiles=(0.5,), progress=False)
