@@ -59,7 +59,13 @@ KS_GENERATIONS = (1, 4, 12)
 KS_CHECKS = len(CASES) * len(KS_GENERATIONS) * 3
 
 
-@pytest.mark.parametrize("regime, estimator, dim", CASES)
+# The default suite runs one case per regime; the other three run with -m slow.
+DEFAULT_CASES = {("replace", "mle", 3), ("accumulate", "unbiased", 1), ("mix", "mle", 3)}
+
+
+@pytest.mark.parametrize("regime, estimator, dim", [
+    case if case in DEFAULT_CASES else pytest.param(*case, marks=pytest.mark.slow) for case in CASES
+])
 def test_faithful_and_exact_samplers_agree_in_distribution(regime, estimator, dim):
     """Two-sample KS per metric at several generations, level ALPHA/KS_CHECKS each;
     power: a faithful run with M off by 25% must be rejected at the same level."""
@@ -166,8 +172,18 @@ PRODUCT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("regime, estimator, dim, sampler", PRODUCT_CASES)
-@pytest.mark.parametrize("block_words", [None, 20])
+# Default suite: each regime with one block and with several, exact and faithful, 1-D and
+# multivariate; the other eight combinations run with -m slow (same Bonferroni count).
+PRODUCT_DEFAULT = {
+    ("replace", "mle", 3, "exact", 20), ("replace", "unbiased", 1, "exact", None),
+    ("accumulate", "unbiased", 2, "faithful", 20), ("accumulate", "mle", 3, "exact", None),
+}
+
+
+@pytest.mark.parametrize("regime, estimator, dim, sampler, block_words", [
+    case if case in PRODUCT_DEFAULT else pytest.param(*case, marks=pytest.mark.slow)
+    for case in [(*c, b) for c in PRODUCT_CASES for b in (None, 20)]
+])
 def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimator, dim, sampler, block_words):
     """Replace and accumulate run as a product of per-generation factors ``L_n = L_{n-1} K_n``,
     drawn a block of generations at a time; Chan's pooled recursion (a scan, as mix runs)

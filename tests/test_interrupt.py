@@ -27,7 +27,8 @@ def _strip(path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, pytest.param(signal.SIGINT, marks=pytest.mark.slow)],
+                         ids=["SIGKILL", "SIGINT"])
 def test_interrupt_midway_then_rerun_completes_with_the_same_report(sig, reference, tmp_path):
     env = {**os.environ, "COLLAPSE_CACHE": str(tmp_path / "cache")}
     proc = subprocess.Popen(ARGS + ["--outdir", str(tmp_path / "out")], env=env, stdout=subprocess.DEVNULL,

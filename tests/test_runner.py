@@ -35,11 +35,16 @@ def test_seed_trajectory_does_not_depend_on_the_batch():
 GAUSS = GaussianConfig(dim=2, M=6, generations=5, regime="accumulate")
 
 
+def _slow(cfg):
+    return pytest.param(cfg, marks=pytest.mark.slow)
+
+
+# The default suite covers both models, both samplers and both precisions; the rest run with -m slow.
 @pytest.mark.parametrize("cfg", [
-    CFG, dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh"),
+    CFG, _slow(dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh")),
     dataclasses.replace(CFG, sampler="exact", precision="float32"),
-    dataclasses.replace(CFG, precision="float32"),
-    GAUSS, dataclasses.replace(GAUSS, precision="float32"),
+    _slow(dataclasses.replace(CFG, precision="float32")),
+    GAUSS, _slow(dataclasses.replace(GAUSS, precision="float32")),
     dataclasses.replace(GAUSS, regime="replace", sampler="exact", precision="float32"),
 ], ids=lambda c: f"{c.model}-{c.regime}-{c.sampler}-{c.precision}")
 def test_reductions_are_bit_identical_across_chunk_sizes_and_reruns(cfg):
@@ -95,9 +100,10 @@ def test_simulators_never_reuse_a_key():
         for s in ("faithful", "exact")
         if not (s == "exact" and r == "accumulate-subsample")
     ]
+    # The checker runs when the function is traced: no need to compile or run it.
     with jax.debug_key_reuse(True):
         for cfg in variants:
-            jax.jit(lambda k, cfg=cfg: linreg.simulate(cfg, k))(jax.random.key(0))
+            jax.jit(lambda k, cfg=cfg: linreg.simulate(cfg, k)).trace(jax.random.key(0))
 
 
 def test_non_finite_values_name_the_generation_and_seed():
