@@ -35,7 +35,8 @@ MANTISSA_BITS = 12
 MAX_BINS = 1 << 20  # histogram entries over all generations (about 16 MiB)
 QUANTILE_RESOLUTION = 2.0 ** -(MANTISSA_BITS + 1)
 _SHIFT = 52 - MANTISSA_BITS
-_KEY_SPAN = 1 << (11 + MANTISSA_BITS + 2)  # > twice the largest |bin key|
+_SPAN_BITS = 11 + MANTISSA_BITS + 2
+_KEY_SPAN = 1 << _SPAN_BITS  # > twice the largest |bin key|: a generation's slice of the combined keys
 
 
 class NonFiniteError(FloatingPointError):
@@ -63,6 +64,24 @@ def _bin_midpoints(keys: np.ndarray, level: int = 0) -> np.ndarray:
 
     low, high = edge(first, False), edge(last, True)
     return low + (high - low) / 2
+
+
+def _coarsen(keys: np.ndarray, counts: np.ndarray):
+    """Histogram keys and counts one level coarser: every bin merges with its neighbour (``bin >> 1``).
+
+    On the combined keys this is ``gen | (offset_bin + _KEY_SPAN / 2) >> 1``: a monotone
+    map, so sorted keys stay sorted and equal neighbours are summed by a run-length
+    pass, with no sort.
+    """
+    low = keys & (_KEY_SPAN - 1)
+    keys = (keys & ~np.int64(_KEY_SPAN - 1)) | ((low + _KEY_SPAN // 2) >> 1)
+    if not keys.size:
+        return keys, counts
+    first = np.empty(keys.size, bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return keys[starts], np.add.reduceat(counts, starts)
 
 
 class StreamingStats:
@@ -117,11 +136,18 @@ class StreamingStats:
         self.maximum = np.maximum(self.maximum, real.max(axis=0))
         if not self.quantiles:  # moments only: no histogram (most of the reduction's cost)
             return
-        self._merge(*self._chunk_histogram(real))
-        while self._hist_keys.size > MAX_BINS:
+        keys, counts = self._chunk_histogram(real)
+        # A chunk that alone overflows the budget overflows the merged histogram too: coarsen
+        # it (and the histogram) first, so the merge and the coarsening passes over the
+        # histogram run at the level the chunk needs, not once per level on the way there.
+        while keys.size > MAX_BINS:
+            keys, counts = _coarsen(keys, counts)
+            self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
             self.level += 1
-            gen, bins = self._split(self._hist_keys)
-            self._merge(self._combine(bins >> 1, gen), self._hist_counts, replace=True)
+        self._merge(keys, counts)
+        while self._hist_keys.size > MAX_BINS:
+            self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
+            self.level += 1
 
     def _chunk_histogram(self, real: np.ndarray):
         """Sorted unique histogram keys of a chunk and their counts.
@@ -138,22 +164,17 @@ class StreamingStats:
         return self._combine(bins.ravel()[starts].astype(np.int64), starts // bins.shape[1]), counts
 
     def _combine(self, bins: np.ndarray, gen=None) -> np.ndarray:
-        gen = np.arange(self.generations) if gen is None else gen
-        return bins + _KEY_SPAN // 2 + gen * _KEY_SPAN
+        """Histogram keys ``gen * _KEY_SPAN + bin + _KEY_SPAN / 2``, ordered by (generation, bin)."""
+        gen = np.arange(self.generations) if gen is None else np.asarray(gen, np.int64)
+        return (gen << _SPAN_BITS) | (bins + _KEY_SPAN // 2)
 
     @staticmethod
     def _split(keys: np.ndarray):
-        return keys // _KEY_SPAN, keys % _KEY_SPAN - _KEY_SPAN // 2
+        return keys >> _SPAN_BITS, (keys & (_KEY_SPAN - 1)) - _KEY_SPAN // 2
 
-    def _merge(self, keys: np.ndarray, counts: np.ndarray, replace: bool = False) -> None:
-        """Add ``counts`` at ``keys`` (sorted and unique unless ``replace``) to the sorted histogram."""
+    def _merge(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add ``counts`` at ``keys`` (sorted and unique) to the sorted histogram."""
         counts = np.asarray(counts, np.int64)
-        if replace:  # arbitrary keys (a coarsening): sort and add up duplicates
-            uniq, inverse = np.unique(keys, return_inverse=True)
-            merged = np.zeros(uniq.size, np.int64)
-            np.add.at(merged, inverse, counts)
-            self._hist_keys, self._hist_counts = uniq, merged
-            return
         # Sorted unique keys into a sorted histogram: a binary search and one insertion,
         # linear in the histogram's size (no re-sort of the whole histogram).
         old_keys, old_counts = self._hist_keys, self._hist_counts.copy()
@@ -182,17 +203,22 @@ class StreamingStats:
 
     def quantile(self, q: float) -> np.ndarray:
         """The ``ceil(q n)``-th smallest value (inverted CDF), to the bin resolution."""
+        return self.quantile_table((q,))[0]
+
+    def quantile_table(self, qs) -> np.ndarray:
+        """:meth:`quantile` for each of ``qs``: an array ``(len(qs), generations)``, one pass."""
         if self.count and not self._hist_keys.size:
             raise ValueError("no quantiles: this reduction kept no histogram (it was built with quantiles=())")
         gen, bins = self._split(self._hist_keys)
-        rank = max(int(np.ceil(q * self.count)), 1)
+        ranks = np.maximum(np.ceil(np.asarray(qs, np.float64) * self.count).astype(np.int64), 1)
         # Every generation at once: the histogram is sorted by (generation, bin), so the
         # first bin of generation g whose cumulative count within g reaches `rank` is the
         # first global index whose cumulative count reaches (count before g) + rank.
         cum = np.cumsum(self._hist_counts)
         starts = np.searchsorted(gen, np.arange(self.generations))
         before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0)
-        return _bin_midpoints(bins[np.searchsorted(cum, before + rank)], self.level)
+        found = np.searchsorted(cum, before[None, :] + ranks[:, None])
+        return _bin_midpoints(bins[found], self.level)
 
     def state(self) -> dict[str, np.ndarray]:
         """Everything needed to resume the reduction (for extending a cached result)."""
