@@ -38,6 +38,7 @@ __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEF
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
 _CHUNK_MEMORY = 256 * 2**20  # bytes of live simulation state per call, on accelerators
+_IN_FLIGHT = 8  # calls dispatched and not yet finished, at most (beyond the group being reduced)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -261,6 +262,10 @@ def run(
             if compile_s is None:
                 jax.block_until_ready(calls[-1][1])
                 compile_s = time.perf_counter() - t0
+            elif len(calls) > _IN_FLIGHT:
+                # A bounded queue: XLA may run queued calls concurrently, each with its own
+                # temporaries, so an unbounded queue makes the peak memory grow with the group.
+                jax.block_until_ready(calls[-1 - _IN_FLIGHT][1])
         return calls
 
     try:

@@ -16,7 +16,8 @@ by the seed index alone:
   (monotone in the value, relative bin width ``2^-MANTISSA_BITS``). Integer counts
   merge exactly in any order; a quantile is reported as its bin's midpoint, within
   a relative ``2^-(MANTISSA_BITS+1)`` of the exact order statistic.
-* memory is bounded: when the histogram holds more than :data:`MAX_BINS` bins, every
+* memory is bounded: when the histogram holds more than its budget,
+  ``min(MAX_BINS, BINS_PER_GENERATION * generations)`` bins, every
   bin drops one more mantissa bit (``level`` rises by one) until it fits. The set of
   bins at a given level only grows as seeds arrive, so the final level is the
   smallest at which *all* values fit the budget, whatever the chunking or the order:
@@ -28,11 +29,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLOCK", "MANTISSA_BITS", "MAX_BINS", "QUANTILE_RESOLUTION", "StreamingStats", "NonFiniteError"]
+__all__ = [
+    "BLOCK", "MANTISSA_BITS", "MAX_BINS", "BINS_PER_GENERATION", "QUANTILE_RESOLUTION", "StreamingStats",
+    "NonFiniteError",
+]
 
 BLOCK = 64
 MANTISSA_BITS = 12
-MAX_BINS = 1 << 20  # histogram entries over all generations (about 16 MiB)
+MAX_BINS = 1 << 20  # histogram entries over all generations, at most (16 MiB per metric)
+# ... and at most this many per generation on average: a budget that scales with the work per
+# seed, so a run with few generations reaches its (small) budget within ~10^4 seeds and its
+# memory stays flat from there (quantiles at 4,096 bins per generation resolve ~2^-10 or finer).
+BINS_PER_GENERATION = 4096
 QUANTILE_RESOLUTION = 2.0 ** -(MANTISSA_BITS + 1)
 _SHIFT = 52 - MANTISSA_BITS
 _SPAN_BITS = 11 + MANTISSA_BITS + 2
@@ -105,6 +113,7 @@ class StreamingStats:
         self._hist_keys = np.zeros(0, np.int64)
         self._hist_counts = np.zeros(0, np.int64)
         self.level = 0
+        self.max_bins = min(MAX_BINS, BINS_PER_GENERATION * generations)
 
     @property
     def resolution(self) -> float:
@@ -140,12 +149,12 @@ class StreamingStats:
         # A chunk that alone overflows the budget overflows the merged histogram too: coarsen
         # it (and the histogram) first, so the merge and the coarsening passes over the
         # histogram run at the level the chunk needs, not once per level on the way there.
-        while keys.size > MAX_BINS:
+        while keys.size > self.max_bins:
             keys, counts = _coarsen(keys, counts)
             self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
             self.level += 1
         self._merge(keys, counts)
-        while self._hist_keys.size > MAX_BINS:
+        while self._hist_keys.size > self.max_bins:
             self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
             self.level += 1
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 KEYS = {"workload", "sampler", "seeds", "reference_s_per_seed", "package_s_per_seed", "speedup",
-        "roofline_s_per_seed", "roofline_ratio", "peak_rss_mb"}
+        "roofline_s_per_seed", "roofline_ratio", "peak_rss_mb", "package_with_quantiles_s_per_seed",
+        "speedup_with_quantiles"}
 
 
 @pytest.mark.slow

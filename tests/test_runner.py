@@ -143,12 +143,14 @@ def test_run_rejects_bad_arguments(kwargs, message):
         run(CFG, progress=False, **kwargs)
 
 
-def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch):
-    """Values over ~80 octaves with a tiny bin budget: the histogram coarsens to fit, to the
-    same level and the same quantiles whatever the chunking, within the resolution it reports."""
+@pytest.mark.parametrize("knob, value", [("MAX_BINS", 3000), ("BINS_PER_GENERATION", 1000)])
+def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch, knob, value):
+    """Values over ~80 octaves with a tiny bin budget (3,000 bins: the total cap, or 1,000 per
+    generation): the histogram coarsens to fit, to the same level and the same quantiles
+    whatever the chunking, within the resolution it reports."""
     import experiments.stats as S
 
-    monkeypatch.setattr(S, "MAX_BINS", 3000)
+    monkeypatch.setattr(S, knob, value)
     rng = np.random.default_rng(1)
     values = np.exp(rng.normal(0, 30, size=(4096, 3))) * np.array([1.0, -1.0, 1.0])
     runs = []
