@@ -38,7 +38,6 @@ __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEF
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
 _CHUNK_MEMORY = 256 * 2**20  # bytes of live simulation state per call, on accelerators
-_IN_FLIGHT = 8  # calls dispatched and not yet finished, at most (beyond the group being reduced)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,42 +248,27 @@ def run(
     t0 = time.perf_counter()
     compile_s = None
     starts = list(range(0, seeds, chunk))
-    groups = [starts[g0 : g0 + group] for g0 in range(0, len(starts), group)]
-
-    def dispatch(group_starts):
-        nonlocal compile_s
-        calls = []
-        for start in group_starts:
-            indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
-            if sharding is not None:
-                indices = _global_indices(indices, sharding)
-            calls.append((start, fn(base, indices)))  # dispatched asynchronously
-            if compile_s is None:
-                jax.block_until_ready(calls[-1][1])
-                compile_s = time.perf_counter() - t0
-            elif len(calls) > _IN_FLIGHT:
-                # A bounded queue: XLA may run queued calls concurrently, each with its own
-                # temporaries, so an unbounded queue makes the peak memory grow with the group.
-                jax.block_until_ready(calls[-1 - _IN_FLIGHT][1])
-        return calls
-
     try:
-        # Dispatch-ahead: the next group's simulations are queued before this group is
-        # reduced, so an accelerator computes while the host reduces. (On a CPU backend
-        # XLA's own threads already keep the cores busy; a second host thread measured no gain.)
-        following = dispatch(groups[0]) if groups else []
-        for g, group_starts in enumerate(groups):
-            pending, following = following, (dispatch(groups[g + 1]) if g + 1 < len(groups) else [])
+        for g0 in range(0, len(starts), group):
+            pending = []
+            for start in starts[g0 : g0 + group]:
+                indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
+                if sharding is not None:
+                    indices = _global_indices(indices, sharding)
+                pending.append((start, fn(base, indices)))  # dispatched asynchronously
+                if compile_s is None:
+                    jax.block_until_ready(pending[-1][1])
+                    compile_s = time.perf_counter() - t0
+            first = pending[0][0]
+            valid = min(len(pending) * chunk, seeds - first)
             host = _to_host([out for _, out in pending])
-            first = group_starts[0]
-            valid = min(len(group_starts) * chunk, seeds - first)
             for name in model.metrics:
                 values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
                 bad = ~np.isfinite(values[:valid])
                 if bad.any():
-                    s, gen = np.argwhere(bad)[0]
+                    s, g = np.argwhere(bad)[0]
                     raise NonFiniteError(
-                        f"non-finite {name} at generation {gen + 1} for seed index {seed_start + first + s} "
+                        f"non-finite {name} at generation {g + 1} for seed index {seed_start + first + s} "
                         f"(seed {seed}) of {config_dict(cfg)}"
                     )
                 reducers[name].update(values, valid)
