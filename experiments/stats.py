@@ -151,12 +151,15 @@ class StreamingStats:
         # histogram run at the level the chunk needs, not once per level on the way there.
         while keys.size > self.max_bins:
             keys, counts = _coarsen(keys, counts)
-            self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
-            self.level += 1
+            self._raise_level()
         self._merge(keys, counts)
         while self._hist_keys.size > self.max_bins:
-            self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
-            self.level += 1
+            self._raise_level()
+
+    def _raise_level(self) -> None:
+        """Coarsen the histogram by one level."""
+        self._hist_keys, self._hist_counts = _coarsen(self._hist_keys, self._hist_counts)
+        self.level += 1
 
     def _chunk_histogram(self, real: np.ndarray):
         """Sorted unique histogram keys of a chunk and their counts.
