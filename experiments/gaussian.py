@@ -50,6 +50,7 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
+from .linalg import cholesky, eigenvalues
 from .linreg import bartlett_batch, bartlett_factor
 from .regimes import REGIMES, pool_statistics, subsample_indices, write_batch
 
@@ -244,7 +245,7 @@ def _factors(cfg, key, gens):
         if R is not None:  # R is already the Cholesky factor of S
             K = R / jnp.sqrt(c)
         else:
-            K = jnp.sqrt(S / c) if dim == 1 else jnp.linalg.cholesky(S / c)
+            K = jnp.sqrt(S / c) if dim == 1 else cholesky(S / c)
         v = zbar
     else:
         n = gens.astype(dt)
@@ -254,7 +255,7 @@ def _factors(cfg, key, gens):
         outer = zbar[:, :, None] * zbar[:, None, :]
         W = (c_prev[:, None, None] * jnp.eye(dim, dtype=dt) + S + (prev * M / (n * M))[:, None, None] * outer)
         W = W / c[:, None, None]
-        K = jnp.sqrt(W) if dim == 1 else jnp.linalg.cholesky(W)
+        K = jnp.sqrt(W) if dim == 1 else cholesky(W)
         v = zbar * (M / (n * M))[:, None]
     log_k = jnp.log(jnp.diagonal(K, axis1=-2, axis2=-1))
     return K, log_k, v
@@ -297,40 +298,6 @@ def _simulate_product(cfg, key):
     return {k: v.reshape(blocks * B)[:G] for k, v in out.items()}
 
 
-def _lapack_eigenvalues(a):
-    """Eigenvalues of symmetric matrices by LAPACK ``syevd`` without eigenvectors (CPU only).
-
-    ``jnp.linalg.eigvalsh`` always asks LAPACK for the eigenvectors too, which doubles
-    its cost on small matrices; this calls the same LAPACK routine with ``jobz = 'N'``.
-    """
-    from jax._src.lib import lapack
-
-    target = lapack.prepare_lapack_call("syevd_ffi", a.dtype)
-    batch, n = a.shape[:-2], a.shape[-1]
-    call = jax.ffi.ffi_call(
-        target,
-        (
-            jax.ShapeDtypeStruct(a.shape, a.dtype),
-            jax.ShapeDtypeStruct(batch + (n,), a.dtype),
-            jax.ShapeDtypeStruct(batch, jnp.int32),
-        ),
-        input_output_aliases={0: 0},
-        vmap_method="broadcast_all",
-    )
-    _, w, info = call(a, mode=np.uint8(ord("N")), uplo=np.uint8(ord("L")))
-    return jnp.where((info == 0)[..., None], w, jnp.nan)
-
-
-def eigenvalues(a):
-    """Eigenvalues of symmetric matrices (ascending): LAPACK without eigenvectors on the CPU."""
-    if a.dtype not in (jnp.float32, jnp.float64):
-        return jnp.linalg.eigvalsh(a)
-    try:
-        return jax.lax.platform_dependent(a, cpu=_lapack_eigenvalues, default=jnp.linalg.eigvalsh)
-    except (ImportError, AttributeError):  # a JAX without this private LAPACK binding
-        return jnp.linalg.eigvalsh(a)
-
-
 def _metrics_batch(cfg, mu, L, log_det):
     """The five metrics for a stack of fits: ``mu (B, dim)``, ``L (B, dim, dim)``, ``log_det (B,)``.
 
@@ -364,7 +331,7 @@ def _batch_moments(cfg, key, mu, L, size):
 def _fit(cfg, moments: Moments):
     sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
     cov = moments.scatter / _divisor(cfg, moments.count)
-    L = jnp.linalg.cholesky(cov)
+    L = cholesky(cov)
     log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(L))) - cfg.dim * jnp.log(sigma2)
     return moments.mean, L, log_det
 

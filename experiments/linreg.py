@@ -35,7 +35,6 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.linalg import cho_solve, solve_triangular
 
 from theory import linreg as theory_linreg
 
@@ -47,6 +46,7 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
+from .linalg import cho_solve, cholesky, lstsq, solve_triangular
 from .regimes import pool_statistics, subsample_indices, write_batch
 
 __all__ = [
@@ -267,7 +267,7 @@ def _simulate_faithful(cfg, k_truth, k_design, step_keys, gens):
         X = jax.random.normal(k_x, (T, d), dtype=dt) if cfg.design == "fresh" else fixed_X
         y = _labels(cfg, k_eps, X, w_prev)
         (gram, moment), pooled = pool_statistics(cfg.regime, pooled, (X.T @ X, X.T @ y))
-        w = cho_solve((jnp.linalg.cholesky(gram), True), moment)
+        w = cho_solve((cholesky(gram), True), moment)
         return (w, pooled), jnp.sum((w - w_star) ** 2)
 
     _, errors = jax.lax.scan(step, (w_star, zero_stats), (step_keys, gens))
@@ -296,7 +296,7 @@ def _simulate_subsample(cfg, k_truth, k_design, step_keys, gens):
         X_sel = pool_X[idx] if fresh else fixed_X[idx % T]
         # Rows of a fixed design can repeat in the subsample: least squares with the
         # minimum-norm solution stays defined if fewer than d distinct rows are drawn.
-        w = jnp.linalg.lstsq(X_sel, pool_y[idx])[0]
+        w = lstsq(X_sel, pool_y[idx])
         return (w, pool_X, pool_y), jnp.sum((w - w_star) ** 2)
 
     _, errors = jax.lax.scan(step, (w_star, pool_X, pool_y), (step_keys, gens))
@@ -364,7 +364,7 @@ def _simulate_exact_pooled(cfg, k_steps, gens):
         # Error coordinates: X^T y - X^T X w* = A e_{n-1} + sigma L u, pooled over generations.
         gram = L @ L.T
         (g, b), pooled = pool_statistics("accumulate", pooled, (gram, gram @ e_prev + sigma * (L @ u)))
-        e = cho_solve((jnp.linalg.cholesky(g), True), b)
+        e = cho_solve((cholesky(g), True), b)
         return (e, pooled), jnp.sum(e**2)
 
     zero = (jnp.zeros((d, d), dt), jnp.zeros((d,), dt))

@@ -30,6 +30,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .config import ConfigError, config_dict, config_hash
+from .linalg import one_matrix_per_call
 from .models import get_model
 from .stats import BLOCK, NonFiniteError, StreamingStats
 
@@ -114,12 +115,20 @@ def _compiled(simulate: Callable, cfg, ndev: int):
     shape over every micro-batch, whatever the chunk size; with several devices,
     ``shard_map`` gives each device whole micro-batches of the same body.
     """
+    devices = jax.devices()[:ndev]
+    # CPU devices share one intra-op thread pool, on which jaxlib's batched LAPACK kernels
+    # deadlock when several devices run at once: on the CPU, LAPACK gets one matrix per
+    # call (see experiments.linalg), on one device too, so that every device count runs
+    # the same per-device program and gives the same bits.
+    serial_lapack = any(d.platform == "cpu" for d in devices)
+
     def batch(base, indices):
-        return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=BLOCK)
+        with one_matrix_per_call(serial_lapack):
+            return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=BLOCK)
 
     if ndev == 1:
         return jax.jit(batch), None
-    mesh = Mesh(np.array(jax.devices()[:ndev]), ("seeds",))
+    mesh = Mesh(np.array(devices), ("seeds",))
     spec = PartitionSpec("seeds")
     # Each device runs whole micro-batches with no collectives; check_vma=False lets the
     # simulators' scans start from constant (device-invariant) carries.
