@@ -69,16 +69,20 @@ def cholesky(a):
     return _per_matrix(jnp.linalg.cholesky, (a,), (2,))
 
 
+def _solve_ranks(a, b):
+    """Core ranks of ``(a, b)`` in ``a x = b``: ``b`` has ``a``'s batch axes, then one vector or ``(n, k)``."""
+    return 2, jnp.ndim(b) - (jnp.ndim(a) - 2)
+
+
 def cho_solve(factor, b):
     """``A^{-1} b`` from ``factor = (L, True)`` with ``A = L L^T`` (``b``: one vector or ``(n, k)``)."""
     L, lower = factor
-    return _per_matrix(lambda L_, b_: jsl.cho_solve((L_, lower), b_), (L, b), (2, jnp.ndim(b) - (jnp.ndim(L) - 2)))
+    return _per_matrix(lambda L_, b_: jsl.cho_solve((L_, lower), b_), (L, b), _solve_ranks(L, b))
 
 
 def solve_triangular(a, b, lower: bool):
     """``a^{-1} b`` for a triangular ``a``."""
-    return _per_matrix(lambda a_, b_: jsl.solve_triangular(a_, b_, lower=lower), (a, b),
-                       (2, jnp.ndim(b) - (jnp.ndim(a) - 2)))
+    return _per_matrix(lambda a_, b_: jsl.solve_triangular(a_, b_, lower=lower), (a, b), _solve_ranks(a, b))
 
 
 def lstsq(a, b):

@@ -175,10 +175,10 @@ class StreamingStats:
         counts = np.diff(np.append(starts, bins.size))
         return self._combine(bins.ravel()[starts].astype(np.int64), starts // bins.shape[1]), counts
 
-    def _combine(self, bins: np.ndarray, gen=None) -> np.ndarray:
+    @staticmethod
+    def _combine(bins: np.ndarray, gen: np.ndarray) -> np.ndarray:
         """Histogram keys ``gen * _KEY_SPAN + bin + _KEY_SPAN / 2``, ordered by (generation, bin)."""
-        gen = np.arange(self.generations) if gen is None else np.asarray(gen, np.int64)
-        return (gen << _SPAN_BITS) | (bins + _KEY_SPAN // 2)
+        return (np.asarray(gen, np.int64) << _SPAN_BITS) | (bins + _KEY_SPAN // 2)
 
     @staticmethod
     def _split(keys: np.ndarray):
