@@ -74,11 +74,12 @@ def _time_package(cfg, seeds: int, quantiles: bool = True) -> float:
     return time.perf_counter() - t
 
 
-def _roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype):
+def _roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype, block: int = ROOFLINE_BLOCK):
     """A timer of drawing ``normals`` normals (and ``gammas`` gammas) per seed for ``seeds`` seeds.
 
-    Two formulations, in blocks of 64 seeds: one key per seed, vmapped (as the runner
-    keys its seeds), and one key per block drawing a ``(64, normals)`` array. Each
+    Two formulations, in blocks of ``block`` seeds (64, the CPU's micro-batch; an
+    accelerator's micro-batch in ``--throughput``): one key per seed, vmapped (as the runner
+    keys its seeds), and one key per block drawing a ``(block, normals)`` array. Each
     timing takes the faster of the two. A sum per seed keeps XLA from dropping the
     draws; it fuses with them and costs little.
     """
@@ -96,10 +97,10 @@ def _roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype):
         return total
 
     per_seed = jax.jit(lambda base, idx: jax.vmap(lambda i: draws(jax.random.fold_in(base, i), ()))(idx))
-    per_block = jax.jit(lambda base, b: draws(jax.random.fold_in(base, b), (ROOFLINE_BLOCK,)))
+    per_block = jax.jit(lambda base, b: draws(jax.random.fold_in(base, b), (block,)))
     base = jax.random.key(12345)
-    blocks = max(1, -(-seeds // ROOFLINE_BLOCK))
-    indices = [jnp.arange(b * ROOFLINE_BLOCK, (b + 1) * ROOFLINE_BLOCK, dtype=jnp.uint32) for b in range(blocks)]
+    blocks = max(1, -(-seeds // block))
+    indices = [jnp.arange(b * block, (b + 1) * block, dtype=jnp.uint32) for b in range(blocks)]
     jax.block_until_ready((per_seed(base, indices[0]), per_block(base, 0)))  # compile both
 
     def timed() -> float:
@@ -107,7 +108,7 @@ def _roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype):
         for call in (lambda b: per_seed(base, indices[b]), lambda b: per_block(base, b)):
             t = time.perf_counter()
             jax.block_until_ready([call(b) for b in range(blocks)])
-            best = min(best, (time.perf_counter() - t) / (blocks * ROOFLINE_BLOCK))
+            best = min(best, (time.perf_counter() - t) / (blocks * block))
         return best
 
     return timed
@@ -212,7 +213,7 @@ def worker_scaling(spec: dict) -> dict:
 # --------------------------------------------------------------------------- driver side
 
 
-def _spawn(kind: str, spec: dict, blas_threads: int) -> dict:
+def _spawn(kind: str, spec: dict, blas_threads: int, timeout: float | None = None) -> dict:
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -223,6 +224,7 @@ def _spawn(kind: str, spec: dict, blas_threads: int) -> dict:
         env=env,
         stdout=subprocess.PIPE,
         text=True,
+        timeout=timeout,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark worker {kind} {spec} failed with exit status {proc.returncode}")
@@ -346,10 +348,28 @@ def main(argv=None) -> int:
         "spinning threads contend with XLA's and run lstsq 10-100x slower; one thread is its fastest)",
     )
     parser.add_argument("--table", metavar="FILE", help="print the Markdown table of a saved --json output and exit")
+    parser.add_argument(
+        "--throughput",
+        action="store_true",
+        help="seeds per second on the default backend (an accelerator when JAX sees one), per precision, "
+        "with no reference (see bench/throughput.py)",
+    )
+    parser.add_argument("--precisions", default="float64,float32", help="with --throughput (default: both)")
+    parser.add_argument("--time-cap", type=float, default=4.0,
+                        help="with --throughput: seconds each timed run aims at (default 4)")
+    parser.add_argument("--worker-timeout", type=float, default=300.0,
+                        help="with --throughput: seconds before a worker is stopped and reported as failed")
+    parser.add_argument("--out", metavar="FILE", help="with --throughput: append each entry as a JSON line as it finishes")
     parser.add_argument("--worker-entry", help=argparse.SUPPRESS)
     parser.add_argument("--worker-scaling", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-throughput", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    if args.worker_throughput:
+        from .throughput import worker_throughput
+
+        print(json.dumps(worker_throughput(json.loads(args.worker_throughput))))
+        return 0
     if args.worker_entry:
         print(json.dumps(worker_entry(json.loads(args.worker_entry))))
         return 0
@@ -358,7 +378,13 @@ def main(argv=None) -> int:
         return 0
 
     if args.table:
-        print(table(json.loads(Path(args.table).read_text())))
+        saved = json.loads(Path(args.table).read_text())
+        if saved and "seeds_per_s" in saved[0] or saved and "error" in saved[0]:
+            from .throughput import table as throughput_table
+
+            print(throughput_table(saved))
+        else:
+            print(table(saved))
         return 0
 
     workloads = [get_workload(n) for n in args.workloads.split(",")] if args.workloads else list(WORKLOADS)
@@ -367,6 +393,22 @@ def main(argv=None) -> int:
         if s not in SAMPLERS:
             parser.error(f"unknown sampler {s!r}; choose from {', '.join(SAMPLERS)}")
     repeats = args.repeats or 2
+    if args.throughput:
+        from .throughput import PRECISIONS, run_throughput, table as throughput_table
+
+        precisions = args.precisions.split(",")
+        for p in precisions:
+            if p not in PRECISIONS:
+                parser.error(f"unknown precision {p!r}; choose from {', '.join(PRECISIONS)}")
+        if args.time_cap <= 0 or args.worker_timeout <= 0:
+            parser.error("--time-cap and --worker-timeout must be positive")
+        log(f"python {platform.python_version()}, {os.cpu_count()} CPUs, mode throughput")
+        t0 = time.perf_counter()
+        results = run_throughput(workloads, samplers, precisions, repeats, args.time_cap, args.out,
+                                 args.worker_timeout)
+        log(f"done in {time.perf_counter() - t0:.0f} s")
+        print(json.dumps(results, indent=1) if args.json else throughput_table(results))
+        return 0
     log(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
         + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f", mode {'quick' if args.quick else 'full'}")
     for name, why in SKIPPED.items():

@@ -38,7 +38,27 @@ __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEF
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
-_CHUNK_MEMORY = 256 * 2**20  # bytes of live simulation state per call, on accelerators
+_MICRO_MEMORY = 2**31  # accelerators: bytes of live simulation state per micro-batch
+_MAX_MICRO = 2**16  # accelerators: seeds per micro-batch at most
+
+
+def micro_batch(cfg, platform: str) -> int:
+    """Seeds that one vmapped body computes at once on ``platform`` (a multiple of ``BLOCK``).
+
+    A function of the config and the platform alone, never of the seed count, the chunk
+    size or the device count, so a seed's bits depend on none of those. On the CPU it is
+    ``BLOCK`` (64): the cores are kept busy by XLA's threads and the calls' queue. An
+    accelerator runs one micro-batch's kernels one after another, so it gets the
+    largest ``BLOCK * 2**k`` up to ``2**16`` seeds whose state (four times
+    ``cfg.memory_per_seed()``, for vmapped temporaries) fits in 2 GiB.
+    """
+    if platform == "cpu":
+        return BLOCK
+    per_seed = max(int(cfg.memory_per_seed()), 1) * 4
+    micro = BLOCK
+    while 2 * micro <= _MAX_MICRO and 2 * micro * per_seed <= _MICRO_MEMORY:
+        micro *= 2
+    return micro
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,15 +127,16 @@ def seed_keys(seed: int, indices) -> jax.Array:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(simulate: Callable, cfg, ndev: int):
-    """``indices -> {metric: (len(indices), G)}``, always in micro-batches of ``BLOCK`` seeds.
+    """``(indices -> {metric: (len(indices), G)}, sharding, micro)``, in micro-batches of ``micro`` seeds.
 
-    XLA's CPU kernels can round differently for different batch shapes, so a seed's
+    XLA's kernels can round differently for different batch shapes, so a seed's
     trajectory computed in a batch of 64 and in a batch of 4096 may differ in the
-    last bit. ``lax.map(..., batch_size=BLOCK)`` runs one vmapped body of a fixed
-    shape over every micro-batch, whatever the chunk size; with several devices,
-    ``shard_map`` gives each device whole micro-batches of the same body.
+    last bit. ``lax.map(..., batch_size=micro)`` runs one vmapped body of a fixed
+    shape (:func:`micro_batch`) over every micro-batch, whatever the chunk size; with
+    several devices, ``shard_map`` gives each device whole micro-batches of the same body.
     """
     devices = jax.devices()[:ndev]
+    micro = micro_batch(cfg, devices[0].platform)
     # CPU devices share one intra-op thread pool, on which jaxlib's batched LAPACK kernels
     # deadlock when several devices run at once: on the CPU, LAPACK gets one matrix per
     # call (see experiments.linalg), on one device too, so that every device count runs
@@ -124,16 +145,16 @@ def _compiled(simulate: Callable, cfg, ndev: int):
 
     def batch(base, indices):
         with one_matrix_per_call(serial_lapack):
-            return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=BLOCK)
+            return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=micro)
 
     if ndev == 1:
-        return jax.jit(batch), None
+        return jax.jit(batch), None, micro
     mesh = Mesh(np.array(devices), ("seeds",))
     spec = PartitionSpec("seeds")
     # Each device runs whole micro-batches with no collectives; check_vma=False lets the
     # simulators' scans start from constant (device-invariant) carries.
     sharded = jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec(), spec), out_specs=spec, check_vma=False)
-    return jax.jit(sharded), NamedSharding(mesh, spec)
+    return jax.jit(sharded), NamedSharding(mesh, spec), micro
 
 
 def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
@@ -143,9 +164,9 @@ def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
         metric -> array of shape ``(len(indices), generations)``.
     """
     model = get_model(cfg.model)
-    fn, _ = _compiled(model.simulate, cfg, 1)
+    fn, _, micro = _compiled(model.simulate, cfg, 1)
     indices = np.asarray(indices, np.uint32)
-    padded = np.zeros(-(-len(indices) // BLOCK) * BLOCK, np.uint32)
+    padded = np.zeros(-(-len(indices) // micro) * micro, np.uint32)
     padded[: len(indices)] = indices
     out = fn(jax.random.key(seed), padded)
     return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
@@ -168,19 +189,15 @@ def _to_host(tree):
     return multihost_utils.process_allgather(tree, tiled=True)
 
 
-def _chunk_size(cfg, chunk_size: int | None, ndev: int) -> int:
+def _chunk_size(chunk_size: int | None, ndev: int, micro: int) -> int:
     """Seeds per compiled call: whole micro-batches on every device, independent of the seed count.
 
-    On a CPU one micro-batch per device per call costs little (calls are dispatched
-    asynchronously); on accelerators the default packs up to 64 micro-batches per
-    device per call, within the memory budget.
+    The default is one micro-batch per device per call (calls are dispatched
+    asynchronously, so the devices never wait for the host between them).
     """
-    unit = BLOCK * ndev
+    unit = micro * ndev
     if chunk_size is None:
-        if jax.default_backend() == "cpu":
-            return unit
-        per_seed = max(int(cfg.memory_per_seed()), 1) * 4  # vmapped temporaries
-        return unit * max(1, min(64, _CHUNK_MEMORY // (per_seed * unit)))
+        return unit
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ConfigError(f"chunk size must be an integer >= 1, got {chunk_size!r}")
     return -(-chunk_size // unit) * unit
@@ -234,8 +251,8 @@ def run(
         raise ConfigError(f"with {jax.process_count()} processes every device takes part: "
                           f"devices must be {len(jax.devices())}, got {devices}")
     model = get_model(cfg.model)
-    chunk = _chunk_size(cfg, chunk_size, ndev)
-    fn, sharding = _compiled(model.simulate, cfg, ndev)
+    fn, sharding, micro = _compiled(model.simulate, cfg, ndev)
+    chunk = _chunk_size(chunk_size, ndev, micro)
     base = jax.random.key(seed)
     G = cfg.generations
     if state is None:
@@ -306,7 +323,7 @@ def run(
         seeds=total,
         generation=np.arange(1, G + 1),
         metrics=metrics,
-        meta={**_meta(cfg, chunk, ndev, elapsed, compile_s),
+        meta={**_meta(cfg, chunk, micro, ndev, elapsed, compile_s),
               "quantile_resolution": {m: r.resolution for m, r in reducers.items()}},
         state={m: r.state() for m, r in reducers.items()},
     )
@@ -316,7 +333,7 @@ def _qkey(q: float) -> str:
     return format(q, "g")
 
 
-def _meta(cfg, chunk: int, ndev: int, elapsed: float, compile_s: float | None) -> dict[str, Any]:
+def _meta(cfg, chunk: int, micro: int, ndev: int, elapsed: float, compile_s: float | None) -> dict[str, Any]:
     import matplotlib
     import scipy
     import sympy
@@ -329,6 +346,7 @@ def _meta(cfg, chunk: int, ndev: int, elapsed: float, compile_s: float | None) -
         "devices": ndev,
         "chunk_size": chunk,
         "block": BLOCK,
+        "micro_batch": micro,
         "elapsed_s": elapsed,
         "first_chunk_s": compile_s,
         "versions": {

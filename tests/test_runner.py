@@ -67,6 +67,39 @@ def test_float32_runs_in_float32_and_differs_from_float64(cfg):
     assert np.all(np.abs(x.mean - y.mean) <= 5 * np.hypot(x.sem, y.sem))
 
 
+def test_accelerator_micro_batches_keep_results_independent_of_chunking(monkeypatch):
+    """An accelerator's micro-batch (here forced on the CPU: 256 seeds, as a GPU would get for
+    a larger config) pads small runs and keeps every reduction bit-identical across chunk
+    sizes, seed counts and extensions, as the CPU's 64-seed micro-batch does."""
+    from experiments import runner
+
+    cfg = dataclasses.replace(CFG, generations=5)  # a config of its own: a fresh compile cache entry
+    monkeypatch.setattr(runner, "micro_batch", lambda cfg, platform: 4 * BLOCK)
+    runner._compiled.cache_clear()
+    try:
+        results = [run(cfg, 700, seed=5, chunk_size=c, progress=False) for c in (None, 256, 1000)]
+        assert results[0].meta["micro_batch"] == 256 and results[0].meta["chunk_size"] == 256
+        assert results[2].meta["chunk_size"] == 1024
+        first = run(cfg, 320, seed=5, progress=False)
+        rest = run(cfg, 380, seed=5, seed_start=320, state=first.state, progress=False)
+        for other in results[1:] + [rest]:
+            _same(results[0], other)
+        few = simulate_seeds(cfg, [3, 650], seed=5)["test_error"]
+        np.testing.assert_array_equal(few, simulate_seeds(cfg, np.arange(700), seed=5)["test_error"][[3, 650]])
+    finally:
+        runner._compiled.cache_clear()
+
+
+def test_micro_batch_is_a_block_multiple_within_memory():
+    from experiments.runner import _MAX_MICRO, _MICRO_MEMORY, micro_batch
+
+    assert micro_batch(CFG, "cpu") == BLOCK
+    small, big = micro_batch(CFG, "gpu"), micro_batch(LinRegConfig(d=64, T=4000, generations=50), "gpu")
+    assert small == _MAX_MICRO and small % BLOCK == 0
+    assert big % BLOCK == 0 and BLOCK <= big < small
+    assert big == BLOCK or big * 4 * LinRegConfig(d=64, T=4000, generations=50).memory_per_seed() <= _MICRO_MEMORY
+
+
 def test_extending_a_run_equals_one_run():
     whole = run(CFG, 640, seed=2, progress=False)
     first = run(CFG, 256, seed=2, progress=False)
@@ -174,7 +207,7 @@ def test_repeated_runs_of_the_same_config_do_not_recompile():
 
     cfg = dataclasses.replace(CFG, generations=7)
     run(cfg, 64, seed=0, progress=False)
-    fn, _ = _compiled(get_model(cfg.model).simulate, cfg, 1)
+    fn, _, _ = _compiled(get_model(cfg.model).simulate, cfg, 1)
     size = fn._cache_size()  # 1 (2 under the tests' jax_debug_nans)
     for seeds, seed, chunk in ((1000, 3, None), (130, 4, 64), (64, 2**31, None)):
         run(cfg, seeds, seed=seed, chunk_size=chunk, progress=False)
