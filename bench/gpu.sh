@@ -27,12 +27,12 @@ import dataclasses, time
 import numpy as np
 import experiments
 from experiments import GaussianConfig, LinRegConfig, run, simulate_seeds
-from experiments.runner import device_micro_batch
+from experiments.runner import micro_batch
 import jax
 for cfg in (LinRegConfig(d=8, T=40, generations=10, regime="accumulate"),
             GaussianConfig(dim=6, M=20, generations=10, regime="accumulate", sampler="exact"),
             GaussianConfig(dim=1, M=20, generations=30, regime="replace", precision="float32")):
-    micro = device_micro_batch(cfg, jax.devices()[0])
+    micro = micro_batch(cfg, jax.devices()[0].platform)
     t = time.perf_counter()
     a = run(cfg, micro + 100, seed=3, progress=False)
     b = run(cfg, micro + 100, seed=3, chunk_size=3 * micro, progress=False)

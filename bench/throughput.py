@@ -47,7 +47,7 @@ def worker_throughput(spec: dict) -> dict:
     import jax
 
     import experiments
-    from experiments.runner import device_micro_batch
+    from experiments.runner import micro_batch
 
     from .__main__ import _peak_rss_mb, _roofline, _time_package, log
 
@@ -55,7 +55,7 @@ def worker_throughput(spec: dict) -> dict:
     sampler, precision, repeats, cap = spec["sampler"], spec["precision"], spec["repeats"], spec["time_cap_s"]
     cfg = dataclasses.replace(w.make_config(sampler), precision=precision)
     device = jax.devices()[0]
-    micro = device_micro_batch(cfg, device)
+    micro = micro_batch(cfg, device.platform)
     tag = f"{w.name}/{sampler}/{precision}"
 
     first_call_s = _time_package(cfg, micro)

@@ -38,46 +38,27 @@ __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEF
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
-_MICRO_MEMORY = 2**31  # accelerators whose memory JAX does not report: bytes of state per micro-batch
-_MICRO_MEMORY_FRACTION = 8  # otherwise: one eighth of one device's memory
+_MICRO_MEMORY = 2**31  # accelerators: bytes of live simulation state per micro-batch
 _MAX_MICRO = 2**16  # accelerators: seeds per micro-batch at most
 
 
-def micro_batch(cfg, platform: str, memory: int | None = None) -> int:
+def micro_batch(cfg, platform: str) -> int:
     """Seeds that one vmapped body computes at once on ``platform`` (a multiple of ``BLOCK``).
 
-    A function of the config and the device alone, never of the seed count, the chunk
+    A function of the config and the platform alone, never of the seed count, the chunk
     size or the device count, so a seed's bits depend on none of those. On the CPU it is
-    ``BLOCK`` (64): XLA's threads and the queue of asynchronous calls keep the cores busy.
-    An accelerator runs one micro-batch's kernels one after another (a scan over
-    generations is a loop of kernel launches), so it gets the largest ``BLOCK * 2**k``, up
-    to ``2**16`` seeds, whose state (four times ``cfg.memory_per_seed()``, for vmapped
-    temporaries) fits in an eighth of the device's ``memory`` in bytes (2 GiB when
-    unknown). The runner records it in ``Result.meta["micro_batch"]``.
+    ``BLOCK`` (64): the cores are kept busy by XLA's threads and the calls' queue. An
+    accelerator runs one micro-batch's kernels one after another, so it gets the
+    largest ``BLOCK * 2**k`` up to ``2**16`` seeds whose state (four times
+    ``cfg.memory_per_seed()``, for vmapped temporaries) fits in 2 GiB.
     """
     if platform == "cpu":
         return BLOCK
-    budget = memory // _MICRO_MEMORY_FRACTION if memory else _MICRO_MEMORY
     per_seed = max(int(cfg.memory_per_seed()), 1) * 4
     micro = BLOCK
-    while 2 * micro <= _MAX_MICRO and 2 * micro * per_seed <= budget:
+    while 2 * micro <= _MAX_MICRO and 2 * micro * per_seed <= _MICRO_MEMORY:
         micro *= 2
     return micro
-
-
-def device_micro_batch(cfg, device) -> int:
-    """:func:`micro_batch` for a JAX ``device`` (its platform and memory): what the runner uses."""
-    return micro_batch(cfg, device.platform, None if device.platform == "cpu" else device_memory(device))
-
-
-def device_memory(device) -> int | None:
-    """Bytes JAX may allocate on ``device`` (``memory_stats()["bytes_limit"]``), or ``None`` if unknown."""
-    try:
-        stats = device.memory_stats()
-    except Exception:  # noqa: BLE001 - a backend without memory statistics
-        return None
-    limit = (stats or {}).get("bytes_limit")
-    return int(limit) if limit else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,7 +136,7 @@ def _compiled(simulate: Callable, cfg, ndev: int):
     several devices, ``shard_map`` gives each device whole micro-batches of the same body.
     """
     devices = jax.devices()[:ndev]
-    micro = device_micro_batch(cfg, devices[0])
+    micro = micro_batch(cfg, devices[0].platform)
     # CPU devices share one intra-op thread pool, on which jaxlib's batched LAPACK kernels
     # deadlock when several devices run at once: on the CPU, LAPACK gets one matrix per
     # call (see experiments.linalg), on one device too, so that every device count runs

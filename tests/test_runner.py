@@ -74,7 +74,7 @@ def test_accelerator_micro_batches_keep_results_independent_of_chunking(monkeypa
     from experiments import runner
 
     cfg = dataclasses.replace(CFG, generations=5)  # a config of its own: a fresh compile cache entry
-    monkeypatch.setattr(runner, "micro_batch", lambda cfg, platform, memory=None: 4 * BLOCK)
+    monkeypatch.setattr(runner, "micro_batch", lambda cfg, platform: 4 * BLOCK)
     runner._compiled.cache_clear()
     try:
         results = [run(cfg, 700, seed=5, chunk_size=c, progress=False) for c in (None, 256, 1000)]
@@ -98,9 +98,6 @@ def test_micro_batch_is_a_block_multiple_within_memory():
     assert small == _MAX_MICRO and small % BLOCK == 0
     assert big % BLOCK == 0 and BLOCK <= big < small
     assert big == BLOCK or big * 4 * LinRegConfig(d=64, T=4000, generations=50).memory_per_seed() <= _MICRO_MEMORY
-    # With the device's memory known: an eighth of it; more memory never gives a smaller micro-batch.
-    sizes = [micro_batch(LinRegConfig(d=64, T=4000, generations=50), "gpu", 2**k) for k in (30, 34, 37)]
-    assert sizes == sorted(sizes) and sizes[0] < sizes[-1] and micro_batch(CFG, "cpu", 2**37) == BLOCK
 
 
 def test_extending_a_run_equals_one_run():
