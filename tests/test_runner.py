@@ -110,6 +110,18 @@ def test_extending_a_run_equals_one_run():
         run(CFG, 10, seed=2, seed_start=100, state=first.state, progress=False)
 
 
+def test_block_sums_add_seed_by_seed_in_index_order():
+    """The row-at-a-time block sums are the left-to-right accumulate's bits (wide dynamic range)."""
+    from experiments.stats import _block_sums
+
+    rng = np.random.default_rng(0)
+    blocks = rng.standard_normal((5, BLOCK, 7)) * np.exp(3 * rng.standard_normal((5, BLOCK, 7)))
+    s1, s2 = _block_sums(blocks)
+    np.testing.assert_array_equal(s1, np.add.accumulate(blocks, axis=1)[:, -1])
+    np.testing.assert_array_equal(s2, np.add.accumulate(blocks * blocks, axis=1)[:, -1])
+    assert not np.array_equal(s1, np.add.accumulate(blocks[:, ::-1], axis=1)[:, -1])  # the order shows
+
+
 def test_streaming_statistics_match_numpy():
     rng = np.random.default_rng(0)
     values = rng.lognormal(size=(1000, 3)) * np.array([1.0, -1e-3, 1e6])
