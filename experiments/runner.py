@@ -119,6 +119,31 @@ class Result:
         return out
 
 
+def _malloc_trim() -> Callable[[], Any] | None:
+    """glibc's ``malloc_trim(0)``, or ``None`` where the C library has none (macOS, musl).
+
+    The host's reduction allocates and frees many large NumPy temporaries per group of
+    calls, while XLA's worker threads allocate from their own glibc arenas. The freed
+    pages stay mapped, fragmented over the arenas, and the process's resident size
+    creeps up with the number of groups, not with anything the run keeps. Trimming after
+    each group hands those pages back: measured on 2 cores, W3 of ``bench/`` (100
+    generations x 5 metrics) grew 41% in peak RSS from 4,096 to 40,960 seeds without it.
+    """
+    if sys.platform != "linux":
+        return None
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+_TRIM = _malloc_trim()
+
+
 def seed_keys(seed: int, indices) -> jax.Array:
     """Keys ``fold_in(key(seed), i)`` for absolute seed indices ``i``."""
     base = jax.random.key(seed)
@@ -298,6 +323,9 @@ def run(
                         f"(seed {seed}) of {config_dict(cfg)}"
                     )
                 reducers[name].update(values, valid)
+            del host, values
+            if _TRIM is not None:
+                _TRIM()
             if bar is not None:
                 bar.update(valid)
     finally:

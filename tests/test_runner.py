@@ -1,6 +1,7 @@
 """The runner: per-seed purity, bit-identical reductions across chunkings, exact extension, errors."""
 
 import dataclasses
+import os
 
 import jax
 import jax.numpy as jnp
@@ -98,6 +99,20 @@ def test_micro_batch_is_a_block_multiple_within_memory():
     assert small == _MAX_MICRO and small % BLOCK == 0
     assert big % BLOCK == 0 and BLOCK <= big < small
     assert big == BLOCK or big * 4 * LinRegConfig(d=64, T=4000, generations=50).memory_per_seed() <= _MICRO_MEMORY
+
+
+def test_malloc_trim_is_found_on_glibc():
+    """The runner hands freed heap pages back after each group (flat peak RSS); on Linux with
+    glibc the binding must exist and run, elsewhere it is ``None`` and the runner skips it."""
+    import sys
+
+    from experiments import runner
+
+    trim = runner._malloc_trim()
+    if sys.platform == "linux" and "CS_GNU_LIBC_VERSION" in os.confstr_names and os.confstr("CS_GNU_LIBC_VERSION"):
+        assert trim is not None and trim() in (0, 1)
+    else:
+        assert trim is None or trim() in (0, 1)
 
 
 def test_extending_a_run_equals_one_run():
