@@ -49,7 +49,8 @@ def _slow(cfg):
     dataclasses.replace(GAUSS, regime="replace", sampler="exact", precision="float32"),
 ], ids=lambda c: f"{c.model}-{c.regime}-{c.sampler}-{c.precision}")
 def test_reductions_are_bit_identical_across_chunk_sizes_and_reruns(cfg):
-    results = [run(cfg, 1000, seed=5, chunk_size=c, progress=False) for c in (64, 192, 1000, None, 192)]
+    # 150 rounds up to 192: the rounding is checked without compiling a third chunk shape.
+    results = [run(cfg, 1000, seed=5, chunk_size=c, progress=False) for c in (64, 192, 150, None, 192)]
     for other in results[1:]:
         _same(results[0], other)
 
@@ -78,9 +79,9 @@ def test_accelerator_micro_batches_keep_results_independent_of_chunking(monkeypa
     monkeypatch.setattr(runner, "micro_batch", lambda cfg, platform: 4 * BLOCK)
     runner._compiled.cache_clear()
     try:
-        results = [run(cfg, 700, seed=5, chunk_size=c, progress=False) for c in (None, 256, 1000)]
+        results = [run(cfg, 700, seed=5, chunk_size=c, progress=False) for c in (None, 600)]
         assert results[0].meta["micro_batch"] == 256 and results[0].meta["chunk_size"] == 256
-        assert results[2].meta["chunk_size"] == 1024
+        assert results[1].meta["chunk_size"] == 768
         first = run(cfg, 320, seed=5, progress=False)
         rest = run(cfg, 380, seed=5, seed_start=320, state=first.state, progress=False)
         for other in results[1:] + [rest]:
