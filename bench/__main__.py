@@ -4,7 +4,7 @@ For every workload (:mod:`bench.workloads`) and sampler (``exact``, ``faithful``
 worker process measures, in this order and all in the same process:
 
 1. the package's first call (``experiments.run`` on 64 seeds: compiles the config's
-   program and runs one micro-batch) -> ``first_call_s`` and ``compile_s``;
+   program and runs one CPU micro-batch) -> ``first_call_s`` and ``compile_s``;
 2. a warm timed run on ``seeds`` seeds with the default quantiles (the same compiled
    program) -> ``package_with_quantiles_s_per_seed``, ``speedup_with_quantiles``;
 3. the process's peak resident set size so far (``ru_maxrss``) -> ``peak_rss_mb``
@@ -44,7 +44,7 @@ from pathlib import Path
 
 from .workloads import SAMPLERS, SKIPPED, WORKLOADS, get_workload
 
-WARMUP_SEEDS = 64  # one micro-batch: the runner compiles once per config, for 64-seed chunks
+WARMUP_SEEDS = 64  # one CPU micro-batch: the runner compiles once per config, for 64-seed chunks
 ROOFLINE_BLOCK = 64
 RSS_TOLERANCE = 0.10
 MILLION = 1_000_000
