@@ -1,4 +1,4 @@
-"""``python -m bench --quick --json`` prints the documented JSON list (slow: about 2.5 minutes)."""
+"""``python -m bench --quick --json`` prints the documented JSON list (slow: about 3.5 minutes), and the --throughput mode."""
 
 import json
 import subprocess
