@@ -36,82 +36,18 @@ import json
 import math
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from .harness import ROOFLINE_BLOCK, log, peak_rss_mb, roofline, spawn, time_package
 from .workloads import SAMPLERS, SKIPPED, WORKLOADS, get_workload
 
 WARMUP_SEEDS = 64  # one CPU micro-batch: the runner compiles once per config, for 64-seed chunks
-ROOFLINE_BLOCK = 64
 RSS_TOLERANCE = 0.10
 MILLION = 1_000_000
 MILLION_TARGET_S = 60.0
 ROOFLINE_TARGET = 2.0
-
-
-def log(*args) -> None:
-    print("[bench]", *args, file=sys.stderr, flush=True)
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
-
-
-# --------------------------------------------------------------------------- worker side
-
-
-def _time_package(cfg, seeds: int, quantiles: bool = True) -> float:
-    """Seconds for ``experiments.run`` on ``seeds`` seeds: with the default quantiles, or
-    moments only (``quantiles=()``: per-generation means, standard errors and extremes,
-    the reference's work of computing every seed's trajectory plus its mean)."""
-    import experiments
-
-    t = time.perf_counter()
-    experiments.run(cfg, seeds, seed=0, progress=False, **({} if quantiles else {"quantiles": ()}))
-    return time.perf_counter() - t
-
-
-def _roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype, block: int = ROOFLINE_BLOCK):
-    """A timer of drawing ``normals`` normals (and ``gammas`` gammas) per seed for ``seeds`` seeds.
-
-    Two formulations, in blocks of ``block`` seeds (64, the CPU's micro-batch; an
-    accelerator's micro-batch in ``--throughput``): one key per seed, vmapped (as the runner
-    keys its seeds), and one key per block drawing a ``(block, normals)`` array. Each
-    timing takes the faster of the two. A sum per seed keeps XLA from dropping the
-    draws; it fuses with them and costs little.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    from experiments.linreg import gamma as exact_gamma
-
-    def draws(key, shape):
-        k_n, k_g = jax.random.split(key)
-        total = jnp.sum(jax.random.normal(k_n, shape + (normals,), dtype), axis=-1)
-        if gammas:  # the package's own exact gamma sampler (bulk Marsaglia-Tsang), as the exact sampler draws them
-            a = jnp.full(shape + (gammas,), gamma_shape, dtype)
-            total = total + jnp.sum(exact_gamma(k_g, a, dtype), axis=-1)
-        return total
-
-    per_seed = jax.jit(lambda base, idx: jax.vmap(lambda i: draws(jax.random.fold_in(base, i), ()))(idx))
-    per_block = jax.jit(lambda base, b: draws(jax.random.fold_in(base, b), (block,)))
-    base = jax.random.key(12345)
-    blocks = max(1, -(-seeds // block))
-    indices = [jnp.arange(b * block, (b + 1) * block, dtype=jnp.uint32) for b in range(blocks)]
-    jax.block_until_ready((per_seed(base, indices[0]), per_block(base, 0)))  # compile both
-
-    def timed() -> float:
-        best = math.inf
-        for call in (lambda b: per_seed(base, indices[b]), lambda b: per_block(base, b)):
-            t = time.perf_counter()
-            jax.block_until_ready([call(b) for b in range(blocks)])
-            best = min(best, (time.perf_counter() - t) / (blocks * block))
-        return best
-
-    return timed
 
 
 def _time_reference(cfg, seeds: int) -> list[float]:
@@ -136,22 +72,22 @@ def worker_entry(spec: dict) -> dict:
     cfg = w.make_config(sampler)
     tag = f"{w.name}/{sampler}"
 
-    first_call_s = _time_package(cfg, WARMUP_SEEDS)
+    first_call_s = time_package(cfg, WARMUP_SEEDS)
     log(f"{tag}: first call ({WARMUP_SEEDS} seeds, compiles) {first_call_s:.2f} s")
-    with_q = [_time_package(cfg, seeds)]
-    peak_rss = _peak_rss_mb()
-    package = [_time_package(cfg, seeds, quantiles=False)]
+    with_q = [time_package(cfg, seeds)]
+    peak_rss = peak_rss_mb()
+    package = [time_package(cfg, seeds, quantiles=False)]
     log(f"{tag}: package {seeds} seeds {package[0]:.2f} s (with quantiles {with_q[0]:.2f} s), peak RSS {peak_rss:.0f} MB")
 
     ref_times = _time_reference(cfg, spec["reference_seeds"])
     log(f"{tag}: reference {len(ref_times)} seeds, per seed " + ", ".join(f"{t:.3f}" for t in ref_times) + " s")
 
-    roof_timed = _roofline(w.faithful_draws, 0, 1.0, spec["roofline_seeds"], cfg.dtype)
-    own_timed = _roofline(*w.exact_draws, spec["roofline_seeds"], cfg.dtype) if sampler == "exact" else None
+    roof_timed = roofline(w.faithful_draws, 0, 1.0, spec["roofline_seeds"], cfg.dtype)
+    own_timed = roofline(*w.exact_draws, spec["roofline_seeds"], cfg.dtype) if sampler == "exact" else None
     roof, own = [roof_timed()], [own_timed() if own_timed else math.nan]
     for _ in range(repeats - 1):
-        package.append(_time_package(cfg, seeds, quantiles=False))
-        with_q.append(_time_package(cfg, seeds))
+        package.append(time_package(cfg, seeds, quantiles=False))
+        with_q.append(time_package(cfg, seeds))
         roof.append(roof_timed())
         if own_timed:
             own.append(own_timed())
@@ -202,33 +138,15 @@ def worker_scaling(spec: dict) -> dict:
 
     w = get_workload(spec["workload"])
     cfg = w.make_config(spec["sampler"])
-    first = _time_package(cfg, WARMUP_SEEDS)
-    run_s = _time_package(cfg, spec["seeds"])
-    peak = _peak_rss_mb()
+    first = time_package(cfg, WARMUP_SEEDS)
+    run_s = time_package(cfg, spec["seeds"])
+    peak = peak_rss_mb()
     log(f"{w.name}/{spec['sampler']}: {spec['seeds']} seeds in {run_s:.1f} s (+ first call {first:.1f} s), "
         f"peak RSS {peak:.0f} MB")
     return {"seeds": spec["seeds"], "first_call_s": first, "run_s": run_s, "peak_rss_mb": peak}
 
 
 # --------------------------------------------------------------------------- driver side
-
-
-def _spawn(kind: str, spec: dict, blas_threads: int, timeout: float | None = None) -> dict:
-    root = Path(__file__).resolve().parent.parent
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(blas_threads)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", f"--worker-{kind}", json.dumps(spec)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        timeout=timeout,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"benchmark worker {kind} {spec} failed with exit status {proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _targets(entry: dict, workload) -> dict:
@@ -281,10 +199,10 @@ def run_benchmarks(quick: bool, workloads, samplers, repeats: int, blas_threads:
                 "repeats": repeats,
             }
             log(f"--- {w.name} / {sampler}: {w.title}")
-            entry = _spawn("entry", spec, blas_threads)
+            entry = spawn("entry", spec, blas_threads)
             big = w.scaling_seeds.get(mode) if sampler == "exact" else None
             if big:
-                s = _spawn("scaling", {"workload": w.name, "sampler": sampler, "seeds": big}, blas_threads)
+                s = spawn("scaling", {"workload": w.name, "sampler": sampler, "seeds": big}, blas_threads)
                 entry["rss_scaling"] = {
                     "seeds": [seeds, big],
                     "peak_rss_mb": [entry["peak_rss_mb"], s["peak_rss_mb"]],

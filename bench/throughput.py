@@ -30,6 +30,7 @@ import time
 import traceback
 from pathlib import Path
 
+from .harness import log, peak_rss_mb, roofline, spawn, time_package
 from .workloads import get_workload
 
 PRECISIONS = ("float64", "float32")
@@ -49,7 +50,6 @@ def worker_throughput(spec: dict) -> dict:
     import experiments
     from experiments.runner import micro_batch
 
-    from .__main__ import _peak_rss_mb, _roofline, _time_package, log
 
     w = get_workload(spec["workload"])
     sampler, precision, repeats, cap = spec["sampler"], spec["precision"], spec["repeats"], spec["time_cap_s"]
@@ -58,21 +58,21 @@ def worker_throughput(spec: dict) -> dict:
     micro = micro_batch(cfg, device.platform)
     tag = f"{w.name}/{sampler}/{precision}"
 
-    first_call_s = _time_package(cfg, micro)
-    probe = _time_package(cfg, micro, quantiles=False)
-    probe_q = _time_package(cfg, micro)
+    first_call_s = time_package(cfg, micro)
+    probe = time_package(cfg, micro, quantiles=False)
+    probe_q = time_package(cfg, micro)
     seeds = _sized(probe, micro, cap, spec["max_seeds"])
     seeds_q = _sized(probe_q, micro, cap, seeds)
     log(f"{tag}: first call ({micro} seeds, compiles) {first_call_s:.2f} s; timing {seeds} seeds "
         f"({seeds_q} with quantiles)")
-    package = min(_time_package(cfg, seeds, quantiles=False) for _ in range(repeats)) / seeds
-    with_q = min(_time_package(cfg, seeds_q) for _ in range(repeats)) / seeds_q
+    package = min(time_package(cfg, seeds, quantiles=False) for _ in range(repeats)) / seeds
+    with_q = min(time_package(cfg, seeds_q) for _ in range(repeats)) / seeds_q
     roof_seeds = 4 * micro
-    roof_timed = _roofline(w.faithful_draws, 0, 1.0, roof_seeds, cfg.dtype, block=micro)
+    roof_timed = roofline(w.faithful_draws, 0, 1.0, roof_seeds, cfg.dtype, block=micro)
     roof = min(roof_timed() for _ in range(repeats))
     own = None
     if sampler == "exact":
-        own_timed = _roofline(*w.exact_draws, roof_seeds, cfg.dtype, block=micro)
+        own_timed = roofline(*w.exact_draws, roof_seeds, cfg.dtype, block=micro)
         own = min(own_timed() for _ in range(repeats))
     log(f"{tag}: {1 / package:.4g} seeds/s ({1 / with_q:.4g} with quantiles), roofline ratio {package / roof:.3g}")
     return {
@@ -94,7 +94,7 @@ def worker_throughput(spec: dict) -> dict:
         **({"exact_roofline_s_per_seed": own, "exact_roofline_ratio": package / own} if own else {}),
         "first_call_s": first_call_s,
         "compile_s": max(first_call_s - probe, 0.0),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "repeats": repeats,
         "config": experiments.config_dict(cfg),
         "jax": jax.__version__,
@@ -104,7 +104,6 @@ def worker_throughput(spec: dict) -> dict:
 def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: float, out: str | None,
                    worker_timeout_s: float) -> list[dict]:
     """Every (workload, sampler, precision) in its own worker; failures become entries with an ``error``."""
-    from .__main__ import _spawn, log
 
     results = []
     sink = Path(out).open("a") if out else None
@@ -117,7 +116,7 @@ def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: fl
                     log(f"--- {w.name} / {sampler} / {precision}: {w.title}")
                     t = time.perf_counter()
                     try:
-                        entry = _spawn("throughput", spec, blas_threads=1, timeout=worker_timeout_s)
+                        entry = spawn("throughput", spec, blas_threads=1, timeout=worker_timeout_s)
                     except Exception as exc:  # noqa: BLE001 - keep measuring the other entries
                         log(f"{w.name}/{sampler}/{precision} failed: {exc!r}")
                         entry = {"workload": w.name, "sampler": sampler, "precision": precision,
