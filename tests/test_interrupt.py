@@ -10,7 +10,7 @@ import time
 import pytest
 
 ARGS = [sys.executable, "-m", "experiments.cli", "reproduce", "--only", "linreg/accumulate/fixed",
-        "linreg/replace/fixed", "--seeds", "4096", "--quiet"]
+        "linreg/replace/fixed", "--seeds", "1024", "--quiet"]
 
 
 @pytest.fixture(scope="module")
