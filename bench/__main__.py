@@ -40,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from .harness import ROOFLINE_BLOCK, log, peak_rss_mb, roofline, spawn, time_package
+from .harness import ROOFLINE_BLOCK, fmt, log, peak_rss_mb, roofline, spawn, time_package
 from .workloads import SAMPLERS, SKIPPED, WORKLOADS, get_workload
 
 WARMUP_SEEDS = 64  # one CPU micro-batch: the runner compiles once per config, for 64-seed chunks
@@ -216,10 +216,6 @@ def run_benchmarks(quick: bool, workloads, samplers, repeats: int, blas_threads:
     return results
 
 
-def _fmt(x, spec=".3g"):
-    return "-" if x is None else format(x, spec)
-
-
 def table(results: list[dict]) -> str:
     """A Markdown table of the results."""
     head = (
@@ -233,20 +229,20 @@ def table(results: list[dict]) -> str:
         for name, t in e["targets"].items():
             mark = "n/a" if t["met"] is None else ("met" if t["met"] else "**NOT met**")
             extra = " (extrapolated)" if t["met"] is None else ""
-            verdicts.append(f"{name} {t['target']}: {_fmt(t['value'])}{extra} {mark}")
+            verdicts.append(f"{name} {t['target']}: {fmt(t['value'])}{extra} {mark}")
         own = "-"
         if "exact_roofline_s_per_seed" in e:
-            own = f"{_fmt(e['exact_roofline_s_per_seed'])} ({_fmt(e['exact_roofline_ratio'])})"
-        rss = _fmt(e["peak_rss_mb"], ".0f")
+            own = f"{fmt(e['exact_roofline_s_per_seed'])} ({fmt(e['exact_roofline_ratio'])})"
+        rss = fmt(e["peak_rss_mb"], ".0f")
         if e.get("rss_scaling"):
             sc = e["rss_scaling"]
             rss = f"{sc['peak_rss_mb'][0]:.0f} -> {sc['peak_rss_mb'][1]:.0f} at {sc['seeds'][1]} seeds"
         lines.append(
             f"| {e['workload']} | {e['sampler']} | {e['seeds']}/{e['reference_seeds']} | "
-            f"{_fmt(e['reference_s_per_seed'])} | {_fmt(e['package_s_per_seed'])} | {_fmt(e['speedup'])} | "
-            f"{_fmt(e.get('package_with_quantiles_s_per_seed'))} ({_fmt(e.get('speedup_with_quantiles'))}) | "
-            f"{_fmt(e['roofline_s_per_seed'])} | {_fmt(e['roofline_ratio'])} | {own} | {rss} | "
-            f"{_fmt(e['compile_s'], '.2f')} | {'; '.join(verdicts)} |"
+            f"{fmt(e['reference_s_per_seed'])} | {fmt(e['package_s_per_seed'])} | {fmt(e['speedup'])} | "
+            f"{fmt(e.get('package_with_quantiles_s_per_seed'))} ({fmt(e.get('speedup_with_quantiles'))}) | "
+            f"{fmt(e['roofline_s_per_seed'])} | {fmt(e['roofline_ratio'])} | {own} | {rss} | "
+            f"{fmt(e['compile_s'], '.2f')} | {'; '.join(verdicts)} |"
         )
     return "\n".join(lines)
 
@@ -297,7 +293,7 @@ def main(argv=None) -> int:
 
     if args.table:
         saved = json.loads(Path(args.table).read_text())
-        if saved and "seeds_per_s" in saved[0] or saved and "error" in saved[0]:
+        if saved and ("seeds_per_s" in saved[0] or "error" in saved[0]):  # --throughput entries
             from .throughput import table as throughput_table
 
             print(throughput_table(saved))

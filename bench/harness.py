@@ -18,6 +18,11 @@ from pathlib import Path
 ROOFLINE_BLOCK = 64
 
 
+def fmt(x, spec=".3g") -> str:
+    """A table cell: ``-`` for a missing value."""
+    return "-" if x is None else format(x, spec)
+
+
 def log(*args) -> None:
     print("[bench]", *args, file=sys.stderr, flush=True)
 

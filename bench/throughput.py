@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 import traceback
 from pathlib import Path
 
-from .harness import log, peak_rss_mb, roofline, spawn, time_package
+from .harness import fmt, log, peak_rss_mb, roofline, spawn, time_package
 from .workloads import get_workload
 
 PRECISIONS = ("float64", "float32")
@@ -49,7 +48,6 @@ def worker_throughput(spec: dict) -> dict:
 
     import experiments
     from experiments.runner import micro_batch
-
 
     w = get_workload(spec["workload"])
     sampler, precision, repeats, cap = spec["sampler"], spec["precision"], spec["repeats"], spec["time_cap_s"]
@@ -104,7 +102,6 @@ def worker_throughput(spec: dict) -> dict:
 def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: float, out: str | None,
                    worker_timeout_s: float) -> list[dict]:
     """Every (workload, sampler, precision) in its own worker; failures become entries with an ``error``."""
-
     results = []
     sink = Path(out).open("a") if out else None
     try:
@@ -132,10 +129,6 @@ def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: fl
     return results
 
 
-def _fmt(x, spec=".3g"):
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
-
-
 def table(results: list[dict]) -> str:
     """A Markdown table of ``--throughput`` results."""
     head = ("| workload | sampler | precision | device | micro-batch | seeds | seeds/s | seeds/s with quantiles "
@@ -148,8 +141,8 @@ def table(results: list[dict]) -> str:
             continue
         lines.append(
             f"| {e['workload']} | {e['sampler']} | {e['precision']} | {e['device_kind']} | {e['micro_batch']} | "
-            f"{e['seeds']} | {_fmt(e['seeds_per_s'], '.4g')} | {_fmt(e['seeds_per_s_with_quantiles'], '.4g')} "
-            f"({e['seeds_with_quantiles']}) | {_fmt(e['roofline_ratio'])} | {_fmt(e.get('exact_roofline_ratio'))} | "
-            f"{_fmt(e['compile_s'], '.2f')} |"
+            f"{e['seeds']} | {fmt(e['seeds_per_s'], '.4g')} | {fmt(e['seeds_per_s_with_quantiles'], '.4g')} "
+            f"({e['seeds_with_quantiles']}) | {fmt(e['roofline_ratio'])} | {fmt(e.get('exact_roofline_ratio'))} | "
+            f"{fmt(e['compile_s'], '.2f')} |"
         )
     return "\n".join(lines)

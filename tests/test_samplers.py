@@ -31,7 +31,7 @@ def test_exact_and_faithful_samplers_agree(regime, design):
     exact = simulate_seeds(exact_cfg, np.arange(SEEDS), seed=11)["test_error"]
     # The exact sampler's error is linear in sigma (e_0 = 0, every step adds sigma times a
     # draw), so the same seeds with sigma2 = 1.25 give 1.25 x these errors: the wrong twin
-    # without compiling a third program (checked on a few seeds).
+    # without simulating all its seeds (the twin's own program checks it on 64 of them).
     wrong = 1.25 * exact
     twin = simulate_seeds(dataclasses.replace(exact_cfg, sigma2=1.25), np.arange(64), seed=11)["test_error"]
     np.testing.assert_allclose(twin, wrong[:64], rtol=1e-12)
