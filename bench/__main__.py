@@ -65,7 +65,7 @@ def worker_entry(spec: dict) -> dict:
     """One workload and sampler, every measurement in this process."""
     import jax
 
-    import experiments  # noqa: F401  (float64 on)
+    import model_collapse.experiments  # noqa: F401  (float64 on)
 
     w = get_workload(spec["workload"])
     sampler, seeds, repeats = spec["sampler"], spec["seeds"], spec["repeats"]
@@ -134,7 +134,7 @@ def worker_entry(spec: dict) -> dict:
 
 def worker_scaling(spec: dict) -> dict:
     """The package alone, as the entry worker runs it up to its RSS reading, on ``seeds`` seeds."""
-    import experiments  # noqa: F401
+    import model_collapse.experiments  # noqa: F401
 
     w = get_workload(spec["workload"])
     cfg = w.make_config(spec["sampler"])

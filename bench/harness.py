@@ -38,7 +38,7 @@ def time_package(cfg, seeds: int, quantiles: bool = True) -> float:
     """Seconds for ``experiments.run`` on ``seeds`` seeds: with the default quantiles, or
     moments only (``quantiles=()``: per-generation means, standard errors and extremes,
     the reference's work of computing every seed's trajectory plus its mean)."""
-    import experiments
+    import model_collapse.experiments
 
     t = time.perf_counter()
     experiments.run(cfg, seeds, seed=0, progress=False, **({} if quantiles else {"quantiles": ()}))
@@ -57,7 +57,7 @@ def roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype, b
     import jax
     import jax.numpy as jnp
 
-    from experiments.linreg import gamma as exact_gamma
+    from model_collapse.experiments.models.linreg import gamma as exact_gamma
 
     def draws(key, shape):
         k_n, k_g = jax.random.split(key)

@@ -46,8 +46,8 @@ def worker_throughput(spec: dict) -> dict:
     """One workload, sampler and precision on the default backend, every measurement in this process."""
     import jax
 
-    import experiments
-    from experiments.runner import micro_batch
+    import model_collapse.experiments
+    from model_collapse.experiments.engine.runner import micro_batch
 
     w = get_workload(spec["workload"])
     sampler, precision, repeats, cap = spec["sampler"], spec["precision"], spec["repeats"], spec["time_cap_s"]

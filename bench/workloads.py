@@ -46,7 +46,7 @@ class Workload:
 
 def _linreg(regime):
     def make(sampler):
-        from experiments import LinRegConfig
+        from model_collapse.experiments import LinRegConfig
 
         return LinRegConfig(d=32, T=1000, sigma2=1.0, generations=50, regime=regime, design="fixed", sampler=sampler)
 
@@ -55,7 +55,7 @@ def _linreg(regime):
 
 def _gaussian(dim, M, generations, regime):
     def make(sampler):
-        from experiments import GaussianConfig
+        from model_collapse.experiments import GaussianConfig
 
         # estimator="mle": np.cov(..., bias=True), what the papers' public code computes.
         return GaussianConfig(

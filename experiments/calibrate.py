@@ -46,9 +46,9 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats as sps
 
-from .config import ConfigError
+from .models.config import ConfigError
 from .laws import DEFAULT_ALPHA, Check, Law, verify
-from .runner import run
+from .engine.runner import run
 
 __all__ = ["calibrate", "p_value", "LEVELS", "DEFAULT_BASE_SEEDS", "DEFAULT_SEEDS", "format_calibration"]
 

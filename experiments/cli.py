@@ -176,7 +176,7 @@ def _simulate(args) -> int:
 
 
 def _verify(args) -> int:
-    from .config import config_hash
+    from .models.config import config_hash
     from .laws import DEFAULT_ALPHA, law_metadata, power_seeds, select_laws, verify
 
     laws = select_laws(args.only)
@@ -263,7 +263,7 @@ def _calibrate(args) -> int:
 
 
 def _figures(args) -> int:
-    from figures import make_all
+    from ..figures import make_all
 
     for path in make_all(args.outdir, seeds=args.seeds, only=args.only, progress=False if args.quiet else None):
         print(path)
@@ -288,7 +288,7 @@ def _reproduce(args) -> int:
 
 
 def _cache(args) -> int:
-    from .cache import clear, default_cache_dir, entries
+    from .engine.cache import clear, default_cache_dir, entries
 
     if args.action == "clear":
         print(f"removed {clear()} entries from {default_cache_dir()}")
@@ -313,7 +313,7 @@ def _cite(args) -> int:
 
 def _start_processes(args) -> None:
     """``jax.distributed`` from the flags or the environment; only process 0 prints and writes."""
-    from . import distributed
+    from .engine import distributed
 
     if not hasattr(args, "process_id"):
         return
@@ -339,7 +339,7 @@ def main(argv=None) -> int:
     """Entry point of the ``collapse`` console script."""
     warnings.showwarning = _show_warning
     args = _build_parser().parse_args(argv)
-    from .config import ConfigError
+    from .models.config import ConfigError
 
     if getattr(args, "seeds", None) is not None and args.seeds < 1:
         _die(f"--seeds must be >= 1, got {args.seeds}")

@@ -8,8 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from .cache import cached_run
-from .config import config_dict, config_hash
+from .engine.cache import cached_run
+from .models.config import config_dict, config_hash
 from .laws import DEFAULT_ALPHA, Law, power_seeds, select_laws, verify
 
 __all__ = ["build_report", "write_report", "reproduce", "QUICK_SEEDS"]
@@ -104,7 +104,7 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
 
 def reproduce(outdir, quick=False, only=None, seeds=None, progress=None, alpha=DEFAULT_ALPHA) -> tuple[dict, list[Path]]:
     """Every registered law verified, the report written, every figure regenerated, through the cache."""
-    from figures import FIGURES, make_all
+    from ..figures import FIGURES, make_all
 
     outdir = Path(outdir)
     laws = select_laws(None)

@@ -26,7 +26,7 @@ FIGURES = {
 
 def make_all(outdir=None, seeds=None, only=None, progress=None) -> list[Path]:
     """Render the figures named in ``only`` (all by default) into ``outdir``."""
-    from experiments.config import ConfigError
+    from ..experiments.models.config import ConfigError
 
     names = list(FIGURES) if not only else list(only)
     unknown = [n for n in names if n not in FIGURES]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments import GaussianConfig, config_hash, get_model, simulate_seeds
-from experiments.cache import cached_run as run
-from theory import gaussian as theory_gaussian
+from ..experiments import GaussianConfig, config_hash, get_model, simulate_seeds
+from ..experiments.engine.cache import cached_run as run
+from ..theory import gaussian as theory_gaussian
 
 from . import style
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments import LinRegConfig, config_hash, get_model
-from experiments.cache import cached_run as run
-from theory import linreg as theory_linreg
+from ..experiments import LinRegConfig, config_hash, get_model
+from ..experiments.engine.cache import cached_run as run
+from ..theory import linreg as theory_linreg
 
 from . import style
 

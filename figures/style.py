@@ -54,7 +54,7 @@ def save(fig, outdir: str | os.PathLike, name: str, meta: dict | None = None) ->
     The metadata (PDF Keywords, PNG Description) carries ``meta`` (seeds, config hash)
     and the git commit the figure was made from, so bytes are reproducible per commit.
     """
-    from experiments.cache import _git_commit
+    from ..experiments.engine.cache import _git_commit
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

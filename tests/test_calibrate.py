@@ -16,11 +16,11 @@ import json
 import numpy as np
 import pytest
 
-from experiments import LinRegConfig
-from experiments.calibrate import _cluster_interval, calibrate, p_value
-from experiments.cli import main
-from experiments.laws import LAWS, Check, Law, select_laws
-from theory import linreg as theory_linreg
+from model_collapse.experiments import LinRegConfig
+from model_collapse.experiments.calibrate import _cluster_interval, calibrate, p_value
+from model_collapse.experiments.cli import main
+from model_collapse.experiments.laws import LAWS, Check, Law, select_laws
+from model_collapse.theory import linreg as theory_linreg
 
 CFG = LinRegConfig(d=3, T=20, sigma2=1.0, generations=8, regime="replace", sampler="exact")
 REF = LAWS["linreg/replace/fixed"].reference

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from experiments.cli import main
-from theory import linreg as L
+from model_collapse.experiments.cli import main
+from model_collapse.theory import linreg as L
 
 
 def _run(capsys, *argv):
@@ -92,7 +92,7 @@ def test_verify_lists_laws(capsys):
 
 def test_console_script_reports_no_traceback():
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "simulate", "linreg", "--T", "3", "--d", "2"],
+        [sys.executable, "-m", "model_collapse.experiments.cli", "simulate", "linreg", "--T", "3", "--d", "2"],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

@@ -15,7 +15,7 @@ import pytest
 SCRIPT = r"""
 import sys, json, jax
 jax.config.update("jax_num_cpu_devices", int(sys.argv[1]))
-import experiments as ex
+import model_collapse.experiments as ex
 assert len(jax.devices()) == int(sys.argv[1])
 out = {}
 for name in sys.argv[2].split(","):
@@ -32,7 +32,7 @@ CONFIGS = {
     "gaussian": ex.GaussianConfig(dim=2, M=6, generations=5, regime="mix", real_fraction=0.5, sampler="faithful"),
     "linreg32": ex.LinRegConfig(d=4, T=12, generations=5, regime="replace", precision="float32"),
     # dim 6, 700 seeds: LAPACK batches big enough that jaxlib 0.10 shares them over the thread
-    # pool, which hung on 2 devices of a 2-core machine before experiments.linalg.
+    # pool, which hung on 2 devices of a 2-core machine before model_collapse.experiments.engine.linalg.
     "gaussian32": ex.GaussianConfig(dim=6, M=20, generations=10, regime="accumulate", sampler="exact",
                                     precision="float32"),
 }
@@ -55,7 +55,7 @@ MODELS = [("linreg", "gaussian32"), pytest.param(("gaussian", "linreg32"), marks
 @pytest.mark.parametrize("models", MODELS, ids=lambda m: "-".join(m))
 def test_results_are_bit_identical_across_device_counts_and_processes(models):
     """float64 and float32, on 1, 2 and 4 devices, and in this process (a process restart)."""
-    import experiments as ex
+    import model_collapse.experiments as ex
 
     one = _run(1, models)
     for n in (2, 4):

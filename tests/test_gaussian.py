@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments import GaussianConfig, run, simulate_seeds
-from experiments.cli import main
-from experiments.laws import LAWS, check_law
+from model_collapse.experiments import GaussianConfig, run, simulate_seeds
+from model_collapse.experiments.cli import main
+from model_collapse.experiments.laws import LAWS, check_law
 
 ALPHA = 1e-3
 # Enough seeds that no check is refused by the tail guard (n = 6 under replace needs 11,484).
@@ -192,7 +192,7 @@ def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimato
     import jax
     import jax.numpy as jnp
 
-    from experiments import gaussian
+    from model_collapse.experiments.models import gaussian
 
     if block_words:
         monkeypatch.setattr(gaussian, "BLOCK_WORDS", block_words)
@@ -216,7 +216,7 @@ def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimato
 def test_eigenvalues_match_numpy():
     import jax
 
-    from experiments.gaussian import eigenvalues
+    from model_collapse.experiments.models.gaussian import eigenvalues
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3, 4, 30, 6))

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-ARGS = [sys.executable, "-m", "experiments.cli", "reproduce", "--only", "linreg/accumulate/fixed",
+ARGS = [sys.executable, "-m", "model_collapse.experiments.cli", "reproduce", "--only", "linreg/accumulate/fixed",
         "linreg/replace/fixed", "--seeds", "1024", "--quiet"]
 
 

@@ -1,4 +1,4 @@
-"""experiments.linalg: one matrix per LAPACK call, with the batched calls' results.
+"""model_collapse.experiments.engine.linalg: one matrix per LAPACK call, with the batched calls' results.
 
 The multi-device deadlock itself is reproduced end to end in ``test_devices.py`` (the
 ``gaussian32`` config hung on 2 devices of a 2-core machine without these wrappers).
@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import linalg
+from model_collapse.experiments.engine import linalg
 
 
 def _spd(key, shape, n):

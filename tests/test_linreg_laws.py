@@ -1,6 +1,6 @@
 """Each linear-regression law agrees with simulation; a deliberately wrong law does not.
 
-Verdicts use the registry's own check (:func:`experiments.laws.check_law`): a two-sided
+Verdicts use the registry's own check (:func:`model_collapse.experiments.laws.check_law`): a two-sided
 z-test on the Monte Carlo mean (one-sided for bounds) at a Bonferroni-corrected
 family-wise false-alarm rate ``ALPHA`` over every check in this file. With a fixed
 seed the outcome is deterministic; ``ALPHA`` is the probability, over base seeds,
@@ -14,9 +14,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from experiments import LinRegConfig, run
-from experiments.laws import LAWS, check_law
-from theory import linreg as L
+from model_collapse.experiments import LinRegConfig, run
+from model_collapse.experiments.laws import LAWS, check_law
+from model_collapse.theory import linreg as L
 
 ALPHA = 1e-3
 SEEDS = 6000

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-ARGS = [sys.executable, "-m", "experiments.cli", "simulate", "linreg", "--d", "4", "--T", "12", "--generations", "5",
+ARGS = [sys.executable, "-m", "model_collapse.experiments.cli", "simulate", "linreg", "--d", "4", "--T", "12", "--generations", "5",
         "--regime", "accumulate", "--seeds", "700", "--seed", "9", "--json", "--quiet"]
 
 
@@ -36,7 +36,7 @@ def test_two_processes_equal_one():
 
 
 def test_incomplete_settings_are_one_line_errors(capsys):
-    from experiments.cli import main
+    from model_collapse.experiments.cli import main
 
     with pytest.raises(SystemExit) as err:
         main(["simulate", "linreg", "--num-processes", "2", "--seeds", "64"])

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments import ConfigError, GaussianConfig, LinRegConfig, get_model
-from experiments.cli import main
+from model_collapse.experiments import ConfigError, GaussianConfig, LinRegConfig, get_model
+from model_collapse.experiments.cli import main
 
 NUMBERS = st.one_of(
     st.integers(-5, 200),
@@ -91,7 +91,7 @@ def test_cli_never_tracebacks(capsys, model, tokens):
        pid=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
        auto=st.booleans())
 def test_distributed_settings_are_valid_or_one_line_errors(address, num, pid, auto):
-    from experiments.distributed import settings_from
+    from model_collapse.experiments.engine.distributed import settings_from
 
     try:
         out = settings_from(address, num, pid, auto=auto, environ={})

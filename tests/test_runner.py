@@ -8,10 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import ConfigError, GaussianConfig, LinRegConfig, NonFiniteError, run, simulate_seeds
-from experiments import linreg
-from experiments.models import Model, register_model
-from experiments.stats import BLOCK, QUANTILE_RESOLUTION, StreamingStats
+from model_collapse.experiments import ConfigError, GaussianConfig, LinRegConfig, NonFiniteError, run, simulate_seeds
+from model_collapse.experiments.models import linreg
+from model_collapse.experiments.models import Model, register_model
+from model_collapse.experiments.engine.stats import BLOCK, QUANTILE_RESOLUTION, StreamingStats
 
 CFG = LinRegConfig(d=4, T=12, sigma2=1.0, generations=6, regime="accumulate")
 
@@ -73,7 +73,7 @@ def test_accelerator_micro_batches_keep_results_independent_of_chunking(monkeypa
     """An accelerator's micro-batch (here forced on the CPU: 256 seeds, as a GPU would get for
     a larger config) pads small runs and keeps every reduction bit-identical across chunk
     sizes, seed counts and extensions, as the CPU's 64-seed micro-batch does."""
-    from experiments import runner
+    from model_collapse.experiments.engine import runner
 
     # A config no other test uses: its cache entry, compiled with the forced micro-batch, is
     # never seen by another test (clearing the whole cache would recompile theirs).
@@ -91,7 +91,7 @@ def test_accelerator_micro_batches_keep_results_independent_of_chunking(monkeypa
 
 
 def test_micro_batch_is_a_block_multiple_within_memory():
-    from experiments.runner import _MAX_MICRO, _MICRO_MEMORY, micro_batch
+    from model_collapse.experiments.engine.runner import _MAX_MICRO, _MICRO_MEMORY, micro_batch
 
     assert micro_batch(CFG, "cpu") == BLOCK
     small, big = micro_batch(CFG, "gpu"), micro_batch(LinRegConfig(d=64, T=4000, generations=50), "gpu")
@@ -105,7 +105,7 @@ def test_malloc_trim_is_found_on_glibc():
     glibc the binding must exist and run, elsewhere it is ``None`` and the runner skips it."""
     import sys
 
-    from experiments import runner
+    from model_collapse.experiments.engine import runner
 
     trim = runner._malloc_trim()
     if sys.platform == "linux" and "CS_GNU_LIBC_VERSION" in os.confstr_names and os.confstr("CS_GNU_LIBC_VERSION"):
@@ -126,7 +126,7 @@ def test_extending_a_run_equals_one_run():
 
 def test_block_sums_add_seed_by_seed_in_index_order():
     """The row-at-a-time block sums are the left-to-right accumulate's bits (wide dynamic range)."""
-    from experiments.stats import _block_sums
+    from model_collapse.experiments.engine.stats import _block_sums
 
     rng = np.random.default_rng(0)
     blocks = rng.standard_normal((5, BLOCK, 7)) * np.exp(3 * rng.standard_normal((5, BLOCK, 7)))
@@ -207,7 +207,7 @@ def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch, k
     """Values over ~80 octaves with a tiny bin budget (3,000 bins: the total cap, or 1,000 per
     generation): the histogram coarsens to fit, to the same level and the same quantiles
     whatever the chunking, within the resolution it reports."""
-    import experiments.stats as S
+    import model_collapse.experiments.engine.stats as S
 
     monkeypatch.setattr(S, knob, value)
     rng = np.random.default_rng(1)
@@ -228,8 +228,8 @@ def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch, k
 
 def test_repeated_runs_of_the_same_config_do_not_recompile():
     """One compiled program per config and chunk shape: other seed counts and base seeds reuse it."""
-    from experiments.models import get_model
-    from experiments.runner import _compiled
+    from model_collapse.experiments.models import get_model
+    from model_collapse.experiments.engine.runner import _compiled
 
     cfg = dataclasses.replace(CFG, generations=7)
     run(cfg, 64, seed=0, progress=False)

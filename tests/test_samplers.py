@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments import LinRegConfig, simulate_seeds
+from model_collapse.experiments import LinRegConfig, simulate_seeds
 
 ALPHA = 1e-3
 GENERATIONS = (1, 5, 20)
@@ -46,7 +46,7 @@ def test_bartlett_factor_is_a_wishart_cholesky_factor():
     """E[L L^T] = dof * I and the diagonal of L is positive."""
     import jax
 
-    from experiments.linreg import bartlett_factor
+    from model_collapse.experiments.models.linreg import bartlett_factor
 
     keys = jax.random.split(jax.random.key(0), 20_000)
     Ls = np.asarray(jax.vmap(lambda k: bartlett_factor(k, 9, 3, np.float64))(keys))
@@ -65,7 +65,7 @@ def test_bulk_gamma_sampler_is_exact(shape):
     import jax
     import jax.numpy as jnp
 
-    from experiments.linreg import gamma
+    from model_collapse.experiments.models.linreg import gamma
 
     x = np.asarray(jax.jit(lambda k: gamma(k, jnp.full((200_000,), shape), jnp.float64))(jax.random.key(17)))
     assert np.all(x > 0) and np.all(np.isfinite(x))
@@ -79,7 +79,7 @@ def test_bulk_gamma_sampler_per_variate_shapes_and_vmap():
     import jax
     import jax.numpy as jnp
 
-    from experiments.linreg import gamma
+    from model_collapse.experiments.models.linreg import gamma
 
     shapes = jnp.asarray([0.5, 3.0, 40.0, 0.7])
     keys = jax.random.split(jax.random.key(3), 64)
@@ -94,7 +94,7 @@ def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
     import jax
     import jax.numpy as jnp
 
-    from experiments import linreg
+    from model_collapse.experiments.models import linreg
 
     cfg = LinRegConfig(d=4, T=12, generations=10, regime="accumulate", design="fixed", sampler="exact")
     fresh = dataclasses.replace(cfg, design="fresh")

@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 from scipy.special import digamma, gammaln, polygamma
 
-from theory import gaussian as g
+from model_collapse.theory import gaussian as g
 
 SYM = g.symbols()
 n, q, d, s2, M_ = SYM["n"], SYM["q"], SYM["d"], SYM["sigma2"], SYM["M"]

@@ -5,10 +5,10 @@ import pytest
 import sympy as sp
 from sympy.stats import E, ChiSquared
 
-from experiments import LinRegConfig, run
-from experiments.laws import LAWS, Law, check_law, critical_z, metric_skewness, DEFAULT_ALPHA
-from theory import linreg as theory_linreg
-from theory import tails
+from model_collapse.experiments import LinRegConfig, run
+from model_collapse.experiments.laws import LAWS, Law, check_law, critical_z, metric_skewness, DEFAULT_ALPHA
+from model_collapse.theory import linreg as theory_linreg
+from model_collapse.theory import tails
 
 
 @pytest.mark.parametrize("nu, k", [(3, 1), (5, 2), (19, 3), (4, sp.Rational(1, 2))])

@@ -1,1 +1,1 @@
-"""Runnable examples of the library API (``python -m experiments.examples.quickstart``)."""
+"""Runnable examples of the library API (``python -m model_collapse.experiments.examples.quickstart``)."""

@@ -1,13 +1,13 @@
 """Quickstart: simulate, compare with the derived law, check it, and cite it.
 
-Run with ``python -m experiments.examples.quickstart`` (about half a minute on a laptop CPU).
+Run with ``python -m model_collapse.experiments.examples.quickstart`` (about half a minute on a laptop CPU).
 """
 
 import numpy as np
 
-import experiments as ex
-from experiments.laws import LAWS, check_law
-from theory import gaussian, linreg
+import model_collapse.experiments as ex
+from model_collapse.experiments.laws import LAWS, check_law
+from model_collapse.theory import gaussian, linreg
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
-from .linalg import cholesky, eigenvalues
+from ..engine.linalg import cholesky, eigenvalues
 from .linreg import bartlett_batch, bartlett_factor
 from .regimes import REGIMES, pool_statistics, subsample_indices, write_batch
 
@@ -390,7 +390,7 @@ def theory(cfg: GaussianConfig, generations, convention: str = "fit") -> dict:
     Delegates to :func:`theory.gaussian.predict`, derived in SymPy from the recursion.
     ``convention="downstream"`` evaluates each law one generation later.
     """
-    from theory import gaussian as theory_gaussian
+    from ...theory import gaussian as theory_gaussian
 
     if convention not in ("fit", "downstream"):
         raise ConfigError(f"unknown convention {convention!r}; choose one of: fit, downstream")

@@ -29,9 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from .config import ConfigError, config_dict, config_hash
+from ..models.config import ConfigError, config_dict, config_hash
 from .linalg import one_matrix_per_call
-from .models import get_model
+from ..models import get_model
 from .stats import BLOCK, NonFiniteError, StreamingStats
 
 __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEFAULT_QUANTILES"]

@@ -37,12 +37,12 @@ from typing import Any, Callable
 import numpy as np
 from scipy import stats as sps
 
-from theory import linreg as theory_linreg
-from theory import tails as theory_tails
+from ...theory import linreg as theory_linreg
+from ...theory import tails as theory_tails
 
-from .config import ConfigError, config_dict, config_hash
-from .linreg import LinRegConfig, shared_design_trace_inverse
-from .runner import Result, run
+from ..models.config import ConfigError, config_dict, config_hash
+from ..models.linreg import LinRegConfig, shared_design_trace_inverse
+from ..engine.runner import Result, run
 
 __all__ = [
     "Reference",
@@ -466,9 +466,9 @@ _HEAVY = (1, 2, 4, 6)
 
 
 def _gaussian_laws() -> None:
-    from theory import gaussian as tg
+    from ...theory import gaussian as tg
 
-    from .gaussian import GaussianConfig
+    from ..models.gaussian import GaussianConfig
 
     def curve(metric, regime, estimator, cfg):
         def predict(n):

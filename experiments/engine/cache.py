@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import config_dict, config_hash
-from .models import get_model
+from ..models.config import config_dict, config_hash
+from ..models import get_model
 from .runner import MetricSummary, Result, run
 from .stats import BLOCK
 
@@ -54,7 +54,7 @@ def code_version(model: str) -> str:
 
     here = Path(__file__).resolve().parent
     module = sys.modules[get_model(model).simulate.__module__].__file__
-    files = sorted({Path(module).resolve(), *(here / f for f in ("linreg.py", "regimes.py", "runner.py", "stats.py"))})
+    files = sorted({Path(module).resolve(), *(here / f for f in ("../models/linreg.py", "../models/regimes.py", "runner.py", "stats.py"))})
     digest = hashlib.sha256(jax.__version__.encode())
     for f in files:
         digest.update(f.name.encode() + b"\0" + f.read_bytes())

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from .config import ConfigError
+from ..models.config import ConfigError
 
 __all__ = ["settings_from", "initialize", "is_primary"]
 

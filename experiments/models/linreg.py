@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from theory import linreg as theory_linreg
+from ...theory import linreg as theory_linreg
 
 from .config import (
     PRECISIONS,
@@ -46,7 +46,7 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
-from .linalg import cho_solve, cholesky, lstsq, solve_triangular
+from ..engine.linalg import cho_solve, cholesky, lstsq, solve_triangular
 from .regimes import pool_statistics, subsample_indices, write_batch
 
 __all__ = [
