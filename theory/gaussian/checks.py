@@ -1,0 +1,67 @@
+"""Names and input validation shared by the Gaussian laws (NumPy only, no SymPy)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+ESTIMATORS = ("unbiased", "mle")
+REGIMES = ("replace", "accumulate", "mix", "accumulate-subsample")
+METRICS = ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
+STATISTICS = ("mean", "var", "rate")
+
+
+# ---------------------------------------------------------------------------
+# Input validation.
+# ---------------------------------------------------------------------------
+def _check_int(name: str, value, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {value}")
+    return int(value)
+
+
+def _check_common(dim, M, sigma2, estimator) -> tuple[int, int, float]:
+    dim = _check_int("dim", dim, 1)
+    M = _check_int("M (samples per generation)", M, 2)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    if isinstance(sigma2, bool) or not isinstance(sigma2, numbers.Real) or not math.isfinite(sigma2) or sigma2 <= 0:
+        raise ValueError(f"sigma2 must be a finite positive number, got {sigma2!r}")
+    return dim, M, float(sigma2)
+
+
+def _generations(n) -> np.ndarray:
+    arr = np.asarray(n)
+    if arr.dtype == bool:
+        raise ValueError("generations n must be integers, got booleans")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"generations n must be integers, got dtype {arr.dtype}")
+    if np.any(arr < 0):
+        raise ValueError("generations n must be >= 0 (0 is the truth)")
+    return arr.astype(np.int64)
+
+
+def _need_det(dim: int, M: int) -> None:
+    if M <= dim:
+        raise ValueError(f"log_det needs M > dim (a nonsingular fitted covariance), got M={M}, dim={dim}")
+
+
+def _check_k(k_real, M: int) -> int:
+    if k_real is None:
+        raise ValueError("regime 'mix' needs k_real (real samples per generation, 0..M)")
+    k = _check_int("k_real", k_real, 0)
+    if k > M:
+        raise ValueError(f"k_real must be in [0, M]; got k_real={k}, M={M} (real fraction {k / M:.3g} > 1)")
+    return k
+
+
+def _out(values, n_arr: np.ndarray) -> np.ndarray:
+    # "+ 0.0" turns the -0.0 of e.g. 0 * negative drift into 0.0
+    return np.broadcast_to(np.asarray(values, dtype=np.float64) + 0.0, n_arr.shape).astype(np.float64)

@@ -1,0 +1,106 @@
+"""The table of closed forms: which law exists for which metric, regime, estimator and dimension."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .checks import ESTIMATORS
+
+
+# ---------------------------------------------------------------------------
+# The law table.
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Law:
+    """One closed-form law of this module.
+
+    Attributes:
+        metric: one of :data:`METRICS`.
+        regime: one of :data:`REGIMES`.
+        estimator: ``"unbiased"`` or ``"mle"``.
+        dims: ``"1"`` (1-D only) or ``"any"``.
+        statistic: ``"mean"`` (of the metric across seeds), ``"var"`` (its
+            variance) or ``"rate"`` (a.s. limit of metric / n).
+        kind: ``"exact expectation"``, ``"exact variance"``, ``"upper bound"``
+            or ``"almost-sure rate"``.
+        function: name of the public function computing it.
+        source: paper and statement reproduced (or "new" where none states it).
+        derivation: ``"derived"`` (SymPy, from the one-step recursion).
+    """
+
+    metric: str
+    regime: str
+    estimator: str
+    dims: str
+    statistic: str
+    kind: str
+    function: str
+    source: str
+    derivation: str = "derived"
+
+
+_SH = "Shumailov et al. 2024 (Nature), theorem on recursive Gaussian fitting"
+
+
+def _law_rows() -> tuple[Law, ...]:
+    rows = []
+    for est in ESTIMATORS:
+        sh = _SH if est == "unbiased" else _SH + ", MLE variant (Kazdan et al. 2024's estimator)"
+        rows += [
+            Law("mean_sq_error", "replace", est, "any", "mean", "exact expectation", "replace_mean_sq_error", sh),
+            Law("variance", "replace", est, "any", "mean", "exact expectation", "replace_variance", sh),
+            Law("std", "replace", est, "1", "mean", "exact expectation", "replace_std", sh),
+            Law("log_det", "replace", est, "any", "mean", "exact expectation", "replace_log_det",
+                sh + "; Kazdan et al. 2024 (det metric)"),
+            Law("w2_sq", "replace", est, "1", "mean", "exact expectation", "replace_w2_sq", sh),
+            Law("variance", "replace", est, "any", "var", "exact variance", "replace_var_variance", sh),
+            Law("log_det", "replace", est, "any", "var", "exact variance", "replace_var_log_det", "new"),
+            Law("log_det", "replace", est, "any", "rate", "almost-sure rate", "replace_log_det_rate", sh),
+            Law("mean_sq_error", "accumulate", est, "any", "mean", "exact expectation", "accumulate_mean_sq_error",
+                "Dey & Donoho 2024 (pi^2/6 pathway); Kazdan et al. 2024; Gerstgrasser et al. 2024"),
+            Law("variance", "accumulate", est, "any", "mean", "exact expectation", "accumulate_variance",
+                "Kazdan et al. 2024; Gerstgrasser et al. 2024 (no collapse)"),
+            Law("std", "accumulate", est, "1", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
+            Law("log_det", "accumulate", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
+            Law("mean_sq_error", "mix", est, "any", "mean", "exact expectation", "mix_mean_sq_error",
+                "Bertrand et al. 2023 (stability with fresh data)"),
+            Law("variance", "mix", est, "any", "mean", "exact expectation", "mix_variance",
+                "Bertrand et al. 2023 (stability with fresh data)"),
+            Law("std", "mix", est, "1", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
+            Law("log_det", "mix", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
+        ]
+    return tuple(rows)
+
+
+def closed_forms() -> tuple[Law, ...]:
+    """Every (metric, regime, estimator, dims, statistic) with a law here, and its kind.
+
+    Combinations not listed have no closed form in this module: ``w2_sq`` in
+    several dimensions (any regime), ``w2_sq`` under accumulate and mix
+    (needs :math:`E\\sigma_n`, which does not close), every metric under
+    ``accumulate-subsample``, and variances other than those listed.
+
+    Returns:
+        tuple of :class:`Law`.
+    """
+    return _law_rows()
+
+
+def law_kind(metric: str, regime: str, estimator: str, dim: int, statistic: str = "mean") -> str | None:
+    """The kind of law :func:`predict` returns for these arguments, or None.
+
+    Args:
+        metric, regime, estimator: as in :func:`predict`.
+        dim: dimension.
+        statistic: ``"mean"``, ``"var"`` or ``"rate"``.
+
+    Returns:
+        ``"exact expectation"``, ``"exact variance"``, ``"upper bound"``,
+        ``"almost-sure rate"`` or None.
+    """
+    for law in _law_rows():
+        if (law.metric, law.regime, law.estimator, law.statistic) == (metric, regime, estimator, statistic) and (
+            law.dims == "any" or dim == 1
+        ):
+            return law.kind
+    return None

@@ -1,0 +1,99 @@
+"""The dispatcher: the predicted curve for a metric, regime and estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .accumulate import accumulate_mean_sq_error, accumulate_variance
+from .bounds import jensen_log_det_bound, jensen_std_bound
+from .checks import METRICS, REGIMES, STATISTICS, _check_common, _check_k, _generations, _need_det, _out
+from .laws import law_kind
+from .mix import mix_mean_sq_error, mix_variance
+from .replace import (
+    replace_log_det, replace_log_det_rate, replace_mean_sq_error, replace_std, replace_var_log_det,
+    replace_var_variance, replace_variance, replace_w2_sq,
+)
+
+
+def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, sigma2: float = 1.0,
+            k_real: int | None = None, statistic: str = "mean") -> np.ndarray | None:
+    r"""Predicted curve for a metric, regime and estimator (the law's kind: :func:`law_kind`).
+
+    Args:
+        metric: one of :data:`METRICS`.
+        regime: one of :data:`REGIMES`.
+        estimator: ``"unbiased"`` or ``"mle"``.
+        n: generation(s), integers >= 0 (0 = truth, 1 = first fit on real data).
+        dim: dimension, >= 1.
+        M: samples per generation, >= 2 (and > dim for ``log_det``).
+        sigma2: truth variance per coordinate, :math:`\Sigma = \sigma^2 I`.
+        k_real: real samples per generation for ``mix`` (0..M); must be None
+            otherwise.
+        statistic: ``"mean"`` (expectation or bound), ``"var"`` (variance of
+            the metric across seeds) or ``"rate"`` (a.s. limit of metric / n,
+            returned broadcast to the shape of ``n``).
+
+    Returns:
+        float64 array shaped like ``n``, or None where no law exists
+        (see :func:`closed_forms`).
+
+    Raises:
+        ValueError: for invalid names or parameters (checked even when the
+            answer would be None).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    if regime not in REGIMES:
+        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
+    dim, M, sigma2 = _check_common(dim, M, sigma2, estimator)
+    n_arr = _generations(n)
+    if regime == "mix":
+        k = _check_k(k_real, M)
+    elif k_real is not None:
+        raise ValueError(f"k_real applies only to regime 'mix', got regime {regime!r}")
+    else:
+        k = None
+    if metric == "std" and dim != 1:
+        raise ValueError("std is a 1-D metric (dim must be 1)")
+    if metric == "log_det":
+        _need_det(dim, M)
+    kind = law_kind(metric, regime, estimator, dim, statistic)
+    if kind is None:
+        return None
+    kw = dict(dim=dim, M=M, estimator=estimator)
+    if regime == "replace":
+        if statistic == "mean":
+            if metric == "mean_sq_error":
+                return replace_mean_sq_error(n_arr, sigma2=sigma2, **kw)
+            if metric == "variance":
+                return replace_variance(n_arr, **kw)
+            if metric == "std":
+                return replace_std(n_arr, **kw)
+            if metric == "log_det":
+                return replace_log_det(n_arr, **kw)
+            if metric == "w2_sq":
+                return replace_w2_sq(n_arr, sigma2=sigma2, **kw)
+        if statistic == "var":
+            if metric == "variance":
+                return replace_var_variance(n_arr, **kw)
+            if metric == "log_det":
+                return replace_var_log_det(n_arr, **kw)
+        if statistic == "rate":
+            return _out(replace_log_det_rate(**kw), n_arr)
+    if regime == "accumulate":
+        if metric == "mean_sq_error":
+            return accumulate_mean_sq_error(n_arr, sigma2=sigma2, **kw)
+        if metric == "variance":
+            return accumulate_variance(n_arr, **kw)
+    if regime == "mix":
+        if metric == "mean_sq_error":
+            return mix_mean_sq_error(n_arr, sigma2=sigma2, k_real=k, **kw)
+        if metric == "variance":
+            return mix_variance(n_arr, k_real=k, **kw)
+    if metric == "std":
+        return jensen_std_bound(n_arr, regime=regime, M=M, estimator=estimator, k_real=k)
+    if metric == "log_det":
+        return jensen_log_det_bound(n_arr, regime=regime, k_real=k, **kw)
+    raise AssertionError(f"law table and dispatcher disagree on {(metric, regime, estimator, statistic)}")
