@@ -173,18 +173,19 @@ def test_mix_numeric_edges_and_stability(estimator):
     for M in (2, 5, 12):
         # k = 0 is replace
         np.testing.assert_allclose(
-            g.mix_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator, k_real=0),
+            g.mix_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=0.0),
             g.replace_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator), rtol=1e-12)
-        np.testing.assert_allclose(g.mix_variance(nn, dim=2, M=M, estimator=estimator, k_real=0),
+        np.testing.assert_allclose(g.mix_variance(nn, dim=2, M=M, estimator=estimator, real_fraction=0.0),
                                    g.replace_variance(nn, dim=2, M=M, estimator=estimator), rtol=1e-12)
         # k = M is i.i.d. fitting on fresh real data each generation
-        fresh = g.mix_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator, k_real=M)
+        fresh = g.mix_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=1.0)
         np.testing.assert_allclose(fresh[1:], 2 * 1.5 / M, rtol=1e-12)
         for k in range(1, M + 1):
             A = np.asarray(g._mix_numeric(estimator)["A"](float(k), float(M)), dtype=float)
             assert np.max(np.abs(np.linalg.eigvals(A))) < 1
-            st = g.mix_stationary(dim=2, M=M, sigma2=1.5, estimator=estimator, k_real=k)
-            far = g.mix_mean_sq_error(np.array([3000]), dim=2, M=M, sigma2=1.5, estimator=estimator, k_real=k)
+            st = g.mix_stationary(dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=k / M)
+            far = g.mix_mean_sq_error(np.array([3000]), dim=2, M=M, sigma2=1.5, estimator=estimator,
+                                      real_fraction=k / M)
             assert math.isclose(far[0], st["mean_sq_error"], rel_tol=1e-9)
 
 
@@ -196,8 +197,8 @@ def test_mle_conservation_in_every_regime():
              g.replace_variance(nn, dim=3, M=M, estimator="mle")),
             (g.accumulate_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle"),
              g.accumulate_variance(nn, dim=3, M=M, estimator="mle")),
-            (g.mix_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle", k_real=1),
-             g.mix_variance(nn, dim=3, M=M, estimator="mle", k_real=1)),
+            (g.mix_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle", real_fraction=1 / M),
+             g.mix_variance(nn, dim=3, M=M, estimator="mle", real_fraction=1 / M)),
         ]
         for mse, var in curves:
             np.testing.assert_allclose(mse / 6.0 + var, 1.0, rtol=1e-12)
@@ -240,7 +241,7 @@ def test_predict_matches_law_table():
                 continue
             kw = dict(dim=dim, M=6, sigma2=1.3, statistic=law.statistic)
             if law.regime == "mix":
-                kw["k_real"] = 2
+                kw["real_fraction"] = 2 / 6
             out = g.predict(law.metric, law.regime, law.estimator, nn, **kw)
             assert isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == nn.shape
             assert g.law_kind(law.metric, law.regime, law.estimator, dim, law.statistic) == law.kind
@@ -271,13 +272,13 @@ def test_predict_matches_law_table():
         lambda: g.predict("variance", "replace-ish", "mle", 1, dim=1, M=5),
         lambda: g.predict("kurtosis", "replace", "mle", 1, dim=1, M=5),
         lambda: g.predict("variance", "mix", "mle", 1, dim=1, M=5),
-        lambda: g.predict("variance", "mix", "mle", 1, dim=1, M=5, k_real=6),
-        lambda: g.predict("variance", "mix", "mle", 1, dim=1, M=5, k_real=-1),
-        lambda: g.predict("variance", "replace", "mle", 1, dim=1, M=5, k_real=2),
+        lambda: g.predict("variance", "mix", "mle", 1, dim=1, M=5, real_fraction=1.2),
+        lambda: g.predict("variance", "mix", "mle", 1, dim=1, M=5, real_fraction=-0.2),
+        lambda: g.predict("variance", "replace", "mle", 1, dim=1, M=5, real_fraction=0.4),
         lambda: g.predict("log_det", "replace", "mle", 1, dim=3, M=3),
         lambda: g.predict("std", "replace", "mle", 1, dim=2, M=5),
         lambda: g.replace_std(2, M=5, estimator="mle", dim=2),
-        lambda: g.mix_stationary(dim=1, M=5, sigma2=1.0, estimator="mle", k_real=0),
+        lambda: g.mix_stationary(dim=1, M=5, sigma2=1.0, estimator="mle", real_fraction=0.0),
     ],
 )
 def test_bad_input_raises(call):
@@ -401,7 +402,7 @@ def test_mc_accumulate(sims, estimator):
 @pytest.mark.parametrize("estimator", g.ESTIMATORS)
 def test_mc_mix(sims, estimator):
     sim = sims[("mix", estimator, 2)]
-    kw = dict(dim=2, M=6, estimator=estimator, k_real=2)
+    kw = dict(dim=2, M=6, estimator=estimator, real_fraction=2 / 6)
     assert ok(zscores(sim["mean_sq_error"], g.mix_mean_sq_error(GENS, sigma2=0.9, **kw)))
     assert ok(zscores(sim["variance"], g.mix_variance(GENS, **kw)))
 
@@ -466,5 +467,5 @@ def test_mix_large_M_and_mle_scalar_form():
     nn = np.arange(0, 12)
     for Mv, kv in ((6, 2), (9, 1), (4, 4)):
         closed = sp.lambdify([n], mx["mle_mean_sq_error"].subs({M: Mv, k: kv}), modules="numpy")(nn.astype(float))
-        num = g.mix_mean_sq_error(nn, dim=1, M=Mv, sigma2=1.0, estimator="mle", k_real=kv)
+        num = g.mix_mean_sq_error(nn, dim=1, M=Mv, sigma2=1.0, estimator="mle", real_fraction=kv / Mv)
         np.testing.assert_allclose(num, closed, rtol=1e-12, atol=1e-15)

@@ -12,8 +12,8 @@ et al. 2024 "Collapse or Thrive?"; Bertrand et al. 2023; Dey & Donoho 2024):
   - ``replace``: the ``M`` newest samples only, drawn from model :math:`n-1`;
   - ``accumulate``: all :math:`nM` samples so far (``M`` real and ``M`` from each
     of models :math:`1..n-1`), pooled: mean of all, scatter about the pooled mean;
-  - ``mix``: ``k_real`` fresh real samples plus ``M - k_real`` from model
-    :math:`n-1`, fit on those ``M``;
+  - ``mix``: ``k = real_fraction * M`` fresh real samples plus ``M - k`` from
+    model :math:`n-1`, fit on those ``M``;
   - ``accumulate-subsample``: no closed form (every function returns ``None``);
 * estimators: the sample mean, and the covariance ``scatter / (N - 1)``
   (``"unbiased"``) or ``scatter / N`` (``"mle"``), ``N`` the number of samples
@@ -28,7 +28,7 @@ Metrics at generation ``n`` (the simulator reports the same ones):
 
 Parameterisation. Every law is invariant under translation of the truth and
 under rotations, so the numeric functions take :math:`\Sigma = \sigma^2 I` and
-the parameters ``dim, M, sigma2`` (and ``k_real`` for ``mix``). The expectations
+the parameters ``dim, M, sigma2`` (and ``real_fraction`` for ``mix``). The expectations
 of ``mean_sq_error`` and ``variance`` depend on :math:`\Sigma` only through
 :math:`\operatorname{tr}\Sigma` in every regime (so they hold for any
 :math:`\Sigma` with ``dim * sigma2`` read as :math:`\operatorname{tr}\Sigma`);

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .accumulate import accumulate_variance
-from .checks import _check_common, _check_k, _generations, _need_det
+from .checks import _check_common, _generations, _mix_count, _need_det
 from .mix import mix_variance
 from .replace import replace_variance
 
@@ -17,17 +17,17 @@ from .replace import replace_variance
 # ---------------------------------------------------------------------------
 # Bounds.
 # ---------------------------------------------------------------------------
-def _mean_variance(regime, estimator, n_arr, dim, M, k) -> np.ndarray:
+def _mean_variance(regime, estimator, n_arr, dim, M, real_fraction) -> np.ndarray:
     if regime == "replace":
         return replace_variance(n_arr, dim=dim, M=M, estimator=estimator)
     if regime == "accumulate":
         return accumulate_variance(n_arr, dim=dim, M=M, estimator=estimator)
     if regime == "mix":
-        return mix_variance(n_arr, dim=dim, M=M, estimator=estimator, k_real=k)
+        return mix_variance(n_arr, dim=dim, M=M, estimator=estimator, real_fraction=real_fraction)
     raise ValueError(f"no variance law for regime {regime!r}")
 
 
-def jensen_std_bound(n, *, regime: str, M: int, estimator: str, k_real: int | None = None) -> np.ndarray:
+def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: float | None = None) -> np.ndarray:
     r"""Upper bound :math:`E[\sigma_n/\sigma] \le \sqrt{E[\sigma_n^2/\sigma^2]}` (1-D; Jensen).
 
     Exact-expectation input from the derived variance law of the regime.
@@ -38,19 +38,20 @@ def jensen_std_bound(n, *, regime: str, M: int, estimator: str, k_real: int | No
         n: generation(s), integers >= 0.
         regime: ``"replace"``, ``"accumulate"`` or ``"mix"``.
         M, estimator: as elsewhere.
-        k_real: for ``mix``.
+        real_fraction: for ``mix`` (fraction of fresh real data, see
+            :func:`mix_mean_sq_error`); must be None otherwise.
 
     Returns:
         float64 array shaped like ``n``.
     """
     _, M, _ = _check_common(1, M, 1.0, estimator)
-    k = _check_k(k_real, M) if regime == "mix" else None
+    _mix_count(regime, real_fraction, M)
     n_arr = _generations(n)
-    return np.sqrt(_mean_variance(regime, estimator, n_arr, 1, M, k))
+    return np.sqrt(_mean_variance(regime, estimator, n_arr, 1, M, real_fraction))
 
 
 def jensen_log_det_bound(n, *, regime: str, dim: int, M: int, estimator: str,
-                         k_real: int | None = None) -> np.ndarray:
+                         real_fraction: float | None = None) -> np.ndarray:
     r"""Upper bound :math:`E[\text{log\_det}_n] \le d\log E[\text{variance}_n]`.
 
     AM-GM gives :math:`\log\det\Sigma_n \le d\log(\operatorname{tr}\Sigma_n/d)`
@@ -64,13 +65,13 @@ def jensen_log_det_bound(n, *, regime: str, dim: int, M: int, estimator: str,
         regime: ``"replace"``, ``"accumulate"`` or ``"mix"``.
         dim: dimension d < M.
         M, estimator: as elsewhere.
-        k_real: for ``mix``.
+        real_fraction: for ``mix``, as in :func:`jensen_std_bound`.
 
     Returns:
         float64 array shaped like ``n``.
     """
     dim, M, _ = _check_common(dim, M, 1.0, estimator)
     _need_det(dim, M)
-    k = _check_k(k_real, M) if regime == "mix" else None
+    _mix_count(regime, real_fraction, M)
     n_arr = _generations(n)
-    return dim * np.log(_mean_variance(regime, estimator, n_arr, dim, M, k))
+    return dim * np.log(_mean_variance(regime, estimator, n_arr, dim, M, real_fraction))

@@ -53,13 +53,28 @@ def _need_det(dim: int, M: int) -> None:
         raise ValueError(f"log_det needs M > dim (a nonsingular fitted covariance), got M={M}, dim={dim}")
 
 
-def _check_k(k_real, M: int) -> int:
-    if k_real is None:
-        raise ValueError("regime 'mix' needs k_real (real samples per generation, 0..M)")
-    k = _check_int("k_real", k_real, 0)
-    if k > M:
-        raise ValueError(f"k_real must be in [0, M]; got k_real={k}, M={M} (real fraction {k / M:.3g} > 1)")
-    return k
+def _real_count(real_fraction, M: int) -> int:
+    """k = real_fraction * M, the fresh real samples per generation of ``mix``, checked to be whole."""
+    if real_fraction is None:
+        raise ValueError("regime 'mix' needs real_fraction (the fraction of the M samples that is fresh real data)")
+    if isinstance(real_fraction, bool) or not isinstance(real_fraction, numbers.Real) or \
+            not math.isfinite(real_fraction):
+        raise ValueError(f"real_fraction must be a finite number in [0, 1], got {real_fraction!r}")
+    if not 0.0 <= real_fraction <= 1.0:
+        raise ValueError(f"real_fraction must be in [0, 1], got {real_fraction!r}")
+    k = float(real_fraction) * M
+    if abs(k - round(k)) > 1e-9:
+        raise ValueError(f"real_fraction * M must be a whole number of samples, got {real_fraction!r} * {M} = {k:g}")
+    return int(round(k))
+
+
+def _mix_count(regime: str, real_fraction, M: int) -> int | None:
+    """The real count k for regime ``mix``; None otherwise, where ``real_fraction`` must be None."""
+    if regime == "mix":
+        return _real_count(real_fraction, M)
+    if real_fraction is not None:
+        raise ValueError(f"real_fraction applies only to regime 'mix', got regime {regime!r}")
+    return None
 
 
 def _out(values, n_arr: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from .checks import _check_common, _check_k, _generations, _out
+from .checks import _check_common, _generations, _out, _real_count
 from .replace import replace_derivation
 from .symbolic import _Mdisp, _expect, _fit_denominator, _k, _lam, _linear_coefficients, _n, _q
 
@@ -191,33 +191,38 @@ def _mix_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def mix_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str, k_real: int) -> np.ndarray:
-    r"""E||mu_n - mu||^2 under mix with k_real fresh real samples of M (derived).
+def mix_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float) -> np.ndarray:
+    r"""E||mu_n - mu||^2 under mix with k = real_fraction * M fresh real samples of M (derived).
 
     The first component of :math:`v_n = A v_{n-1} + c`, :math:`v_0 = (0, 1)`,
     times :math:`d\sigma^2` (see :func:`mix_derivation`), evaluated by
-    iterating the exact recursion. ``k_real = 0`` is replace and
-    ``k_real = M`` is fresh i.i.d. fitting (:math:`d\sigma^2/M` for n >= 1).
-    For ``k_real >= 1`` it converges geometrically to the stationary value
+    iterating the exact recursion. ``real_fraction = 0`` is replace and
+    ``real_fraction = 1`` is fresh i.i.d. fitting (:math:`d\sigma^2/M` for n >= 1).
+    For ``k >= 1`` it converges geometrically to the stationary value
     (:func:`mix_stationary`): a finite error for any positive fraction of real
     data (Bertrand et al. 2023's stability, here exact in expectation).
 
     Args:
         n: generation(s), integers >= 0.
         dim, M, sigma2, estimator: as elsewhere.
-        k_real: real samples per generation, integer in [0, M].
+        real_fraction: fraction of the M samples per generation that is fresh
+            real data, in [0, 1], with ``real_fraction * M`` a whole number.
 
     Returns:
         float64 array shaped like ``n``.
+
+    Raises:
+        ValueError: if ``real_fraction`` is outside [0, 1] or ``real_fraction * M``
+            is not a whole number (within 1e-9).
     """
     dim, M, sigma2 = _check_common(dim, M, sigma2, estimator)
-    k = _check_k(k_real, M)
+    k = _real_count(real_fraction, M)
     n_arr = _generations(n)
     v = _mix_curves(estimator, M, k, int(n_arr.max(initial=0)))
     return _out(dim * sigma2 * v[n_arr, 0], n_arr)
 
 
-def mix_variance(n, *, dim: int, M: int, estimator: str, k_real: int) -> np.ndarray:
+def mix_variance(n, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
     r"""E[tr Sigma_n / tr Sigma] under mix (derived): second component of :math:`v_n`.
 
     See :func:`mix_mean_sq_error` and :func:`mix_derivation`. The fitted
@@ -227,20 +232,21 @@ def mix_variance(n, *, dim: int, M: int, estimator: str, k_real: int) -> np.ndar
     Args:
         n: generation(s), integers >= 0.
         dim, M, estimator: as elsewhere.
-        k_real: real samples per generation, integer in [0, M].
+        real_fraction: fraction of fresh real data per generation, as in
+            :func:`mix_mean_sq_error`.
 
     Returns:
         float64 array shaped like ``n``.
     """
     dim, M, _ = _check_common(dim, M, 1.0, estimator)
-    k = _check_k(k_real, M)
+    k = _real_count(real_fraction, M)
     n_arr = _generations(n)
     v = _mix_curves(estimator, M, k, int(n_arr.max(initial=0)))
     return _out(v[n_arr, 1], n_arr)
 
 
-def mix_stationary(*, dim: int, M: int, sigma2: float, estimator: str, k_real: int) -> dict[str, float]:
-    r"""Stationary limits of mix for k_real >= 1 (derived, symbolic :math:`(I-A)^{-1}c`).
+def mix_stationary(*, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float) -> dict[str, float]:
+    r"""Stationary limits of mix for k = real_fraction * M >= 1 (derived, symbolic :math:`(I-A)^{-1}c`).
 
     Unbiased: :math:`\alpha^* = \frac{M-1}{k(M+m) - M}`, :math:`\beta^* =
     \frac{k(M+m-1)}{k(M+m) - M}`; MLE: :math:`\alpha^* = \frac{M}{k(M+m-1) + M}`,
@@ -249,15 +255,16 @@ def mix_stationary(*, dim: int, M: int, sigma2: float, estimator: str, k_real: i
 
     Args:
         dim, M, sigma2, estimator: as elsewhere.
-        k_real: real samples per generation, integer in [1, M].
+        real_fraction: fraction of fresh real data per generation, in (0, 1],
+            with ``real_fraction * M`` a whole number.
 
     Returns:
         dict with ``mean_sq_error`` (:math:`d\sigma^2\alpha^*`) and ``variance``
         (:math:`\beta^*`).
     """
     dim, M, sigma2 = _check_common(dim, M, sigma2, estimator)
-    k = _check_k(k_real, M)
+    k = _real_count(real_fraction, M)
     if k == 0:
-        raise ValueError("mix with k_real = 0 is replace: no stationary limit")
+        raise ValueError("mix with real_fraction = 0 is replace: no stationary limit")
     a, b = np.asarray(_mix_numeric(estimator)["stationary"](float(k), float(M)), dtype=np.float64).reshape(2)
     return {"mean_sq_error": dim * sigma2 * float(a), "variance": float(b)}

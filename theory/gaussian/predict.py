@@ -6,7 +6,7 @@ import numpy as np
 
 from .accumulate import accumulate_mean_sq_error, accumulate_variance
 from .bounds import jensen_log_det_bound, jensen_std_bound
-from .checks import METRICS, REGIMES, STATISTICS, _check_common, _check_k, _generations, _need_det, _out
+from .checks import METRICS, REGIMES, STATISTICS, _check_common, _generations, _mix_count, _need_det, _out
 from .laws import law_kind
 from .mix import mix_mean_sq_error, mix_variance
 from .replace import (
@@ -16,7 +16,7 @@ from .replace import (
 
 
 def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, sigma2: float = 1.0,
-            k_real: int | None = None, statistic: str = "mean") -> np.ndarray | None:
+            real_fraction: float | None = None, statistic: str = "mean") -> np.ndarray | None:
     r"""Predicted curve for a metric, regime and estimator (the law's kind: :func:`law_kind`).
 
     Args:
@@ -27,8 +27,10 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
         dim: dimension, >= 1.
         M: samples per generation, >= 2 (and > dim for ``log_det``).
         sigma2: truth variance per coordinate, :math:`\Sigma = \sigma^2 I`.
-        k_real: real samples per generation for ``mix`` (0..M); must be None
-            otherwise.
+        real_fraction: for ``mix``, the fraction of the ``M`` samples per
+            generation that is fresh real data, in [0, 1], with
+            ``real_fraction * M`` a whole number (the count ``k`` of the
+            derivations); must be None for the other regimes.
         statistic: ``"mean"`` (expectation or bound), ``"var"`` (variance of
             the metric across seeds) or ``"rate"`` (a.s. limit of metric / n,
             returned broadcast to the shape of ``n``).
@@ -49,12 +51,7 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
         raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
     dim, M, sigma2 = _check_common(dim, M, sigma2, estimator)
     n_arr = _generations(n)
-    if regime == "mix":
-        k = _check_k(k_real, M)
-    elif k_real is not None:
-        raise ValueError(f"k_real applies only to regime 'mix', got regime {regime!r}")
-    else:
-        k = None
+    _mix_count(regime, real_fraction, M)
     if metric == "std" and dim != 1:
         raise ValueError("std is a 1-D metric (dim must be 1)")
     if metric == "log_det":
@@ -89,11 +86,11 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
             return accumulate_variance(n_arr, **kw)
     if regime == "mix":
         if metric == "mean_sq_error":
-            return mix_mean_sq_error(n_arr, sigma2=sigma2, k_real=k, **kw)
+            return mix_mean_sq_error(n_arr, sigma2=sigma2, real_fraction=real_fraction, **kw)
         if metric == "variance":
-            return mix_variance(n_arr, k_real=k, **kw)
+            return mix_variance(n_arr, real_fraction=real_fraction, **kw)
     if metric == "std":
-        return jensen_std_bound(n_arr, regime=regime, M=M, estimator=estimator, k_real=k)
+        return jensen_std_bound(n_arr, regime=regime, M=M, estimator=estimator, real_fraction=real_fraction)
     if metric == "log_det":
-        return jensen_log_det_bound(n_arr, regime=regime, k_real=k, **kw)
+        return jensen_log_det_bound(n_arr, regime=regime, real_fraction=real_fraction, **kw)
     raise AssertionError(f"law table and dispatcher disagree on {(metric, regime, estimator, statistic)}")

@@ -35,7 +35,7 @@ _s = sp.Symbol("sigma2", positive=True)  # truth variance per coordinate
 _j = sp.Symbol("j", integer=True, positive=True)  # product / summation index
 _t = sp.Symbol("t", real=True)  # Mellin variable
 _Mdisp = sp.Symbol("M", positive=True)  # M, for display only (q -> M - 1)
-_k = sp.Symbol("k", positive=True)  # k_real, mix regime (display / general form)
+_k = sp.Symbol("k", positive=True)  # real count k = real_fraction * M, mix regime (display / general form)
 
 
 def symbols() -> dict[str, sp.Symbol]:
@@ -46,7 +46,8 @@ def symbols() -> dict[str, sp.Symbol]:
         ``d`` (dimension), ``sigma2`` (truth variance per coordinate), ``j``
         (product/summation index), ``t`` (Mellin variable), ``M`` (a plain
         positive symbol used by :func:`in_terms_of_M` and by the mix regime, whose
-        formulas are written in ``k`` and ``M``) and ``k`` (``k_real``).
+        formulas are written in ``k`` and ``M``) and ``k`` (the real count
+        ``real_fraction * M`` of the mix regime).
     """
     return {"n": _n, "q": _q, "d": _d, "sigma2": _s, "j": _j, "t": _t, "M": _Mdisp, "k": _k}
 
