@@ -19,12 +19,16 @@ et al. 2024 "Collapse or Thrive?"; Bertrand et al. 2023; Dey & Donoho 2024):
   (``"unbiased"``) or ``scatter / N`` (``"mle"``), ``N`` the number of samples
   fitted and scatter :math:`\sum (x - \bar x)(x - \bar x)^T`.
 
-Metrics at generation ``n`` (the simulator reports the same ones):
-``mean_sq_error`` :math:`= \|\mu_n - \mu\|^2`, ``variance``
-:math:`= \operatorname{tr}\Sigma_n / \operatorname{tr}\Sigma`, ``std`` (1-D)
-:math:`= \sigma_n / \sigma`, ``log_det`` :math:`= \log\det\Sigma_n - \log\det\Sigma`,
-``w2_sq`` (1-D) :math:`= (\mu_n - \mu)^2 + (\sigma_n - \sigma)^2`, the squared
-2-Wasserstein distance between two 1-D Gaussians.
+Metrics at generation ``n`` (the simulator reports the same ones, in every
+dimension, and :func:`predict` accepts each): ``mean_sq_error``
+:math:`= \|\mu_n - \mu\|^2`, ``variance``
+:math:`= \operatorname{tr}\Sigma_n / \operatorname{tr}\Sigma`, ``std``
+:math:`= \sqrt{\text{variance}}` (:math:`\sigma_n / \sigma` in 1-D), ``log_det``
+:math:`= \log\det\Sigma_n - \log\det\Sigma`, ``w2_sq`` the squared
+2-Wasserstein distance to the truth, in 1-D
+:math:`(\mu_n - \mu)^2 + (\sigma_n - \sigma)^2`. Where no law exists
+(``w2_sq`` in several dimensions, for one) :func:`predict` returns None;
+:func:`law_kind` says which laws are exact and which are bounds.
 
 Parameterisation. Every law is invariant under translation of the truth and
 under rotations, so the numeric functions take :math:`\Sigma = \sigma^2 I` and

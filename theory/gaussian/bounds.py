@@ -27,12 +27,17 @@ def _mean_variance(regime, estimator, n_arr, dim, M, real_fraction) -> np.ndarra
     raise ValueError(f"no variance law for regime {regime!r}")
 
 
-def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: float | None = None) -> np.ndarray:
-    r"""Upper bound :math:`E[\sigma_n/\sigma] \le \sqrt{E[\sigma_n^2/\sigma^2]}` (1-D; Jensen).
+def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: float | None = None,
+                     dim: int = 1) -> np.ndarray:
+    r"""Upper bound :math:`E[\text{std}_n] \le \sqrt{E[\text{variance}_n]}` (Jensen; any dim).
 
-    Exact-expectation input from the derived variance law of the regime.
-    Used where :math:`E\sigma_n` has no closed form (accumulate, mix: the
-    pooled scatter is not a scaled chi-square).
+    :math:`\text{std}_n = \sqrt{\operatorname{tr}\Sigma_n/\operatorname{tr}\Sigma}`
+    (:math:`\sigma_n/\sigma` in 1-D) and the square root is concave. Exact-expectation
+    input from the derived variance law of the regime, which does not depend on
+    the dimension. Used where :math:`E[\text{std}_n]` has no closed form:
+    accumulate and mix (the pooled scatter is not a scaled chi-square), and
+    replace in several dimensions (the trace of a Wishart product is not a
+    scaled chi-square).
 
     Args:
         n: generation(s), integers >= 0.
@@ -40,14 +45,15 @@ def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: f
         M, estimator: as elsewhere.
         real_fraction: for ``mix`` (fraction of fresh real data, see
             :func:`mix_mean_sq_error`); must be None otherwise.
+        dim: dimension d >= 1 (checked; the bound does not depend on it).
 
     Returns:
         float64 array shaped like ``n``.
     """
-    _, M, _ = _check_common(1, M, 1.0, estimator)
+    dim, M, _ = _check_common(dim, M, 1.0, estimator)
     _mix_count(regime, real_fraction, M)
     n_arr = _generations(n)
-    return np.sqrt(_mean_variance(regime, estimator, n_arr, 1, M, real_fraction))
+    return np.sqrt(_mean_variance(regime, estimator, n_arr, dim, M, real_fraction))
 
 
 def jensen_log_det_bound(n, *, regime: str, dim: int, M: int, estimator: str,

@@ -24,6 +24,14 @@ def _check_int(name: str, value, lo: int) -> int:
     return int(value)
 
 
+def _check_names(metric: str, regime: str, estimator: str, statistic: str) -> None:
+    """Each name one of its allowed values; a ValueError naming them otherwise."""
+    for what, value, allowed in (("metric", metric, METRICS), ("regime", regime, REGIMES),
+                                 ("estimator", estimator, ESTIMATORS), ("statistic", statistic, STATISTICS)):
+        if value not in allowed:
+            raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+
+
 def _check_common(dim, M, sigma2, estimator) -> tuple[int, int, float]:
     dim = _check_int("dim", dim, 1)
     M = _check_int("M (samples per generation)", M, 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .checks import ESTIMATORS
+from .checks import ESTIMATORS, _check_int, _check_names
 
 
 # ---------------------------------------------------------------------------
@@ -18,7 +18,8 @@ class Law:
         metric: one of :data:`METRICS`.
         regime: one of :data:`REGIMES`.
         estimator: ``"unbiased"`` or ``"mle"``.
-        dims: ``"1"`` (1-D only) or ``"any"``.
+        dims: ``"1"`` (1-D only), ``">1"`` (two or more dimensions only) or
+            ``"any"``; see :meth:`applies_to`.
         statistic: ``"mean"`` (of the metric across seeds), ``"var"`` (its
             variance) or ``"rate"`` (a.s. limit of metric / n).
         kind: ``"exact expectation"``, ``"exact variance"``, ``"upper bound"``
@@ -38,6 +39,10 @@ class Law:
     source: str
     derivation: str = "derived"
 
+    def applies_to(self, dim: int) -> bool:
+        """Whether this law is the one for dimension ``dim``."""
+        return self.dims == "any" or (self.dims == "1") == (dim == 1)
+
 
 _SH = "Shumailov et al. 2024 (Nature), theorem on recursive Gaussian fitting"
 
@@ -50,6 +55,8 @@ def _law_rows() -> tuple[Law, ...]:
             Law("mean_sq_error", "replace", est, "any", "mean", "exact expectation", "replace_mean_sq_error", sh),
             Law("variance", "replace", est, "any", "mean", "exact expectation", "replace_variance", sh),
             Law("std", "replace", est, "1", "mean", "exact expectation", "replace_std", sh),
+            # std = sqrt(tr Sigma_n / tr Sigma) in several dimensions: E of the root does not close
+            Law("std", "replace", est, ">1", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
             Law("log_det", "replace", est, "any", "mean", "exact expectation", "replace_log_det",
                 sh + "; Kazdan et al. 2024 (det metric)"),
             Law("w2_sq", "replace", est, "1", "mean", "exact expectation", "replace_w2_sq", sh),
@@ -60,13 +67,13 @@ def _law_rows() -> tuple[Law, ...]:
                 "Dey & Donoho 2024 (pi^2/6 pathway); Kazdan et al. 2024; Gerstgrasser et al. 2024"),
             Law("variance", "accumulate", est, "any", "mean", "exact expectation", "accumulate_variance",
                 "Kazdan et al. 2024; Gerstgrasser et al. 2024 (no collapse)"),
-            Law("std", "accumulate", est, "1", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
+            Law("std", "accumulate", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
             Law("log_det", "accumulate", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
             Law("mean_sq_error", "mix", est, "any", "mean", "exact expectation", "mix_mean_sq_error",
                 "Bertrand et al. 2023 (stability with fresh data)"),
             Law("variance", "mix", est, "any", "mean", "exact expectation", "mix_variance",
                 "Bertrand et al. 2023 (stability with fresh data)"),
-            Law("std", "mix", est, "1", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
+            Law("std", "mix", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
             Law("log_det", "mix", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
         ]
     return tuple(rows)
@@ -74,6 +81,10 @@ def _law_rows() -> tuple[Law, ...]:
 
 def closed_forms() -> tuple[Law, ...]:
     """Every (metric, regime, estimator, dims, statistic) with a law here, and its kind.
+
+    For each dimension at most one law matches a (metric, regime, estimator,
+    statistic): ``std`` under replace is exact in 1-D and the Jensen bound
+    :math:`\\sqrt{E[\\text{variance}_n]}` in several dimensions.
 
     Combinations not listed have no closed form in this module: ``w2_sq`` in
     several dimensions (any regime), ``w2_sq`` under accumulate and mix
@@ -89,18 +100,25 @@ def closed_forms() -> tuple[Law, ...]:
 def law_kind(metric: str, regime: str, estimator: str, dim: int, statistic: str = "mean") -> str | None:
     """The kind of law :func:`predict` returns for these arguments, or None.
 
+    None exactly where :func:`predict` returns None.
+
     Args:
         metric, regime, estimator: as in :func:`predict`.
-        dim: dimension.
+        dim: dimension, >= 1.
         statistic: ``"mean"``, ``"var"`` or ``"rate"``.
 
     Returns:
         ``"exact expectation"``, ``"exact variance"``, ``"upper bound"``,
         ``"almost-sure rate"`` or None.
+
+    Raises:
+        ValueError: for a name outside :data:`METRICS`, :data:`REGIMES`,
+            :data:`ESTIMATORS` or :data:`STATISTICS`, or a dimension < 1.
     """
+    _check_names(metric, regime, estimator, statistic)
+    dim = _check_int("dim", dim, 1)
     for law in _law_rows():
-        if (law.metric, law.regime, law.estimator, law.statistic) == (metric, regime, estimator, statistic) and (
-            law.dims == "any" or dim == 1
-        ):
+        if (law.metric, law.regime, law.estimator, law.statistic) == (metric, regime, estimator, statistic) and \
+                law.applies_to(dim):
             return law.kind
     return None

@@ -6,7 +6,7 @@ import numpy as np
 
 from .accumulate import accumulate_mean_sq_error, accumulate_variance
 from .bounds import jensen_log_det_bound, jensen_std_bound
-from .checks import METRICS, REGIMES, STATISTICS, _check_common, _generations, _mix_count, _need_det, _out
+from .checks import _check_common, _check_names, _generations, _mix_count, _need_det, _out
 from .laws import law_kind
 from .mix import mix_mean_sq_error, mix_variance
 from .replace import (
@@ -19,8 +19,14 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
             real_fraction: float | None = None, statistic: str = "mean") -> np.ndarray | None:
     r"""Predicted curve for a metric, regime and estimator (the law's kind: :func:`law_kind`).
 
+    Every metric the simulator reports is accepted, in every dimension; the
+    answer is None where no law exists. ``std`` (:math:`\sqrt{\text{variance}}`)
+    is exact under replace in 1-D and otherwise the Jensen upper bound
+    :math:`\sqrt{E[\text{variance}_n]}` (:func:`jensen_std_bound`).
+
     Args:
-        metric: one of :data:`METRICS`.
+        metric: one of :data:`METRICS` (``mean_sq_error``, ``variance``,
+            ``std``, ``log_det``, ``w2_sq``).
         regime: one of :data:`REGIMES`.
         estimator: ``"unbiased"`` or ``"mle"``.
         n: generation(s), integers >= 0 (0 = truth, 1 = first fit on real data).
@@ -43,17 +49,10 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
         ValueError: for invalid names or parameters (checked even when the
             answer would be None).
     """
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    if statistic not in STATISTICS:
-        raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
+    _check_names(metric, regime, estimator, statistic)
     dim, M, sigma2 = _check_common(dim, M, sigma2, estimator)
     n_arr = _generations(n)
     _mix_count(regime, real_fraction, M)
-    if metric == "std" and dim != 1:
-        raise ValueError("std is a 1-D metric (dim must be 1)")
     if metric == "log_det":
         _need_det(dim, M)
     kind = law_kind(metric, regime, estimator, dim, statistic)
@@ -66,7 +65,7 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
                 return replace_mean_sq_error(n_arr, sigma2=sigma2, **kw)
             if metric == "variance":
                 return replace_variance(n_arr, **kw)
-            if metric == "std":
+            if metric == "std" and dim == 1:
                 return replace_std(n_arr, **kw)
             if metric == "log_det":
                 return replace_log_det(n_arr, **kw)
@@ -90,7 +89,7 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
         if metric == "variance":
             return mix_variance(n_arr, real_fraction=real_fraction, **kw)
     if metric == "std":
-        return jensen_std_bound(n_arr, regime=regime, M=M, estimator=estimator, real_fraction=real_fraction)
+        return jensen_std_bound(n_arr, regime=regime, real_fraction=real_fraction, **kw)
     if metric == "log_det":
         return jensen_log_det_bound(n_arr, regime=regime, real_fraction=real_fraction, **kw)
     raise AssertionError(f"law table and dispatcher disagree on {(metric, regime, estimator, statistic)}")
