@@ -20,7 +20,7 @@ unbiased, ``M`` MLE), a product of ``n`` independent scaled chi-squares, whose r
 moments are exact (:func:`chi2_product_moment`), hence so is its skewness
 (:func:`chi2_product_skewness`): 0.65 at ``n = 1`` and 4,700 at ``n = 60`` for
 ``M = 20``. The moment formula ``E (chi2_nu)^k = 2^k Gamma(nu/2 + k) / Gamma(nu/2)`` is
-checked symbolically against ``sympy.stats`` in ``tests/test_theory_tails.py``.
+checked symbolically against ``sympy.stats`` in ``tests/theory/test_theory_tails.py``.
 """
 
 from __future__ import annotations
