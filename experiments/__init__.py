@@ -1,20 +1,52 @@
-"""JAX simulations of model collapse, the runner, the registry of laws and the CLI."""
+"""JAX simulations of model collapse: the models, the runner, the registry of laws and the CLI.
 
-import jax
+Importing this package changes no global state: float64 is enabled only around the
+package's own tracing and execution (:func:`model_collapse.experiments.engine.precision.float64`),
+and SymPy is not imported until a closed form is evaluated.
 
-jax.config.update("jax_enable_x64", True)
+The public surface::
 
-from . import models  # noqa: E402
-from .engine.runner import Result, run, seed_keys, simulate_seeds  # noqa: E402
-from .engine.stats import NonFiniteError  # noqa: E402
-from .models import MODELS, Model, get_model, register_model  # noqa: E402
-from .models.config import ConfigError, config_dict, config_hash  # noqa: E402
-from .models.gaussian import GaussianConfig  # noqa: E402
-from .models.linreg import LinRegConfig  # noqa: E402
-from .models import gaussian, linreg  # noqa: E402
+    cfg = LinRegConfig(d=32, T=100, regime="accumulate")
+    result = run(cfg, seeds=4000, seed=0)        # per-generation mean, sem, quantiles
+    assert_law("linreg/accumulate/fixed", cfg)   # a registered law at your own config
+"""
 
-register_model(Model(name="linreg", config=LinRegConfig, simulate=linreg.simulate, metrics=linreg.METRICS, theory=linreg.theory))
-register_model(Model(name="gaussian", config=GaussianConfig, simulate=gaussian.simulate, metrics=gaussian.METRICS, theory=gaussian.theory))
+from __future__ import annotations
 
-__all__ = ["ConfigError", "GaussianConfig", "LinRegConfig", "MODELS", "Model", "NonFiniteError", "Result", "config_dict",
-           "config_hash", "get_model", "register_model", "run", "seed_keys", "simulate_seeds"]
+from importlib import metadata as _metadata
+
+from .engine.precision import Float64Disabled, float64
+from .engine.runner import Result, run, seed_keys, simulate_seeds
+from .engine.stats import NonFiniteError
+from .models import MODELS, Metric, Model, Transform, get_model, register_model
+from .models.config import ConfigError, config_dict, config_from_dict, config_hash
+from .models.gaussian import GaussianConfig
+from .models.linreg import LinRegConfig
+
+try:
+    __version__ = _metadata.version("model-collapse")
+except _metadata.PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "ConfigError",
+    "Float64Disabled",
+    "GaussianConfig",
+    "LinRegConfig",
+    "MODELS",
+    "Metric",
+    "Model",
+    "NonFiniteError",
+    "Result",
+    "Transform",
+    "config_dict",
+    "config_from_dict",
+    "config_hash",
+    "float64",
+    "get_model",
+    "register_model",
+    "run",
+    "seed_keys",
+    "simulate_seeds",
+    "__version__",
+]

@@ -199,11 +199,15 @@ def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimato
     cfg = GaussianConfig(dim=dim, M=8, generations=13, regime=regime, estimator=estimator, sampler=sampler)
     block, blocks = gaussian._generation_blocks(cfg)
     assert (blocks > 1) == bool(block_words) and (blocks - 1) * block < 13 <= blocks * block
-    gens = jnp.arange(1, 14)
-    product = jax.jit(jax.vmap(lambda k: gaussian._simulate_product(cfg, k)))(jax.random.split(jax.random.key(21), 6000))
-    pooled = jax.jit(jax.vmap(lambda k: gaussian._simulate_pooled(cfg, jax.random.split(k, 13), gens)))(
-        jax.random.split(jax.random.key(22), 6000)
-    )
+    from model_collapse.experiments import float64, get_model
+    from model_collapse.experiments.models.regimes import simulate
+
+    model = get_model("gaussian")
+    with float64():
+        product = jax.jit(jax.vmap(lambda k: simulate(model, cfg, k)))(jax.random.split(jax.random.key(21), 6000))
+        pooled = jax.jit(jax.vmap(lambda k: simulate(model, cfg, k, fast_path=False)))(
+            jax.random.split(jax.random.key(22), 6000)
+        )
     checks = len(PRODUCT_CASES) * 2 * 5 * 3
     for metric in gaussian.METRICS:
         a, b = np.asarray(product[metric]), np.asarray(pooled[metric])

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from model_collapse.experiments import ConfigError, GaussianConfig, LinRegConfig, NonFiniteError, run, simulate_seeds
-from model_collapse.experiments.models import linreg
-from model_collapse.experiments.models import Model, register_model
+from model_collapse.experiments.models import MODELS, get_model
 from model_collapse.experiments.engine.stats import BLOCK, QUANTILE_RESOLUTION, StreamingStats
 
 CFG = LinRegConfig(d=4, T=12, sigma2=1.0, generations=6, regime="accumulate")
@@ -162,29 +161,20 @@ def test_simulators_never_reuse_a_key():
     # The checker runs when the function is traced: no need to compile or run it.
     with jax.debug_key_reuse(True):
         for cfg in variants:
-            jax.jit(lambda k, cfg=cfg: linreg.simulate(cfg, k)).trace(jax.random.key(0))
+            jax.jit(lambda k, cfg=cfg: get_model("linreg").simulate(cfg, k)).trace(jax.random.key(0))
 
 
-def test_non_finite_values_name_the_generation_and_seed():
-    @dataclasses.dataclass(frozen=True)
-    class Broken:
-        generations: int = 5
-        regime: str = "replace"
-        precision: str = "float64"
-        model = "broken-for-test"
+def test_non_finite_values_name_the_generation_and_seed(monkeypatch):
+    from tests.models.toy import Toy, ToyConfig
 
-        def memory_per_seed(self):
-            return 8
+    class Broken(Toy):
+        def fast_path(self, cfg):
+            g = jnp.arange(1, cfg.generations + 1, dtype=jnp.float64)
+            return lambda key: {"x": jnp.where(g == 3, jnp.inf, g)}
 
-    jax.tree_util.register_dataclass(Broken, data_fields=[], meta_fields=["generations", "regime", "precision"])
-
-    def simulate(cfg, key):
-        g = jnp.arange(1, cfg.generations + 1, dtype=jnp.float64)
-        return {"x": jnp.where(g == 3, jnp.inf, g)}
-
-    register_model(Model("broken-for-test", Broken, simulate, ("x",), lambda *a: {"x": None}))
+    monkeypatch.setitem(MODELS, "toy", Broken())
     with pytest.raises(NonFiniteError, match="generation 3 for seed index 0"):
-        run(Broken(), 10, progress=False)
+        run(ToyConfig(generations=5), 10, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -228,12 +218,11 @@ def test_quantile_histogram_memory_is_bounded_and_chunk_invariant(monkeypatch, k
 
 def test_repeated_runs_of_the_same_config_do_not_recompile():
     """One compiled program per config and chunk shape: other seed counts and base seeds reuse it."""
-    from model_collapse.experiments.models import get_model
     from model_collapse.experiments.engine.runner import _compiled
 
     cfg = dataclasses.replace(CFG, generations=7)
     run(cfg, 64, seed=0, progress=False)
-    fn, _, _ = _compiled(get_model(cfg.model).simulate, cfg, 1)
+    fn, _, _ = _compiled(cfg, 1)
     size = fn._cache_size()  # 1 (2 under the tests' jax_debug_nans)
     for seeds, seed, chunk in ((1000, 3, None), (130, 4, 64), (64, 2**31, None)):
         run(cfg, seeds, seed=seed, chunk_size=chunk, progress=False)

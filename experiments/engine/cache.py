@@ -1,6 +1,6 @@
 """A result cache: each run saved as ``.npz`` plus a JSON sidecar, keyed by config and base seed.
 
-An entry (keyed by config hash, :func:`code_version`, base seed and seed count) holds the per-generation
+An entry (keyed by config hash, the program's fingerprint (:func:`code_version`), base seed and seed count) holds the per-generation
 statistics *and* the reducer's state, so a later request for more seeds of the same
 config extends the largest smaller entry instead of starting over; because seed
 ranges are disjoint and the reduction's order is fixed by the seed index, the
@@ -14,12 +14,10 @@ entry that loads; the next run simply recomputes or resumes.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import shutil
-import sys
 import subprocess
 import tempfile
 from pathlib import Path
@@ -27,13 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from ..models.config import config_dict, config_hash
-from ..models import get_model
-from .runner import MetricSummary, Result, run
+from .runner import MetricSummary, Result, program_fingerprint, run
 from .stats import BLOCK
 
 __all__ = ["default_cache_dir", "cached_run", "load", "save", "entries", "clear"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: keyed by the program's fingerprint (format 1 hashed a list of source files)
 
 
 def default_cache_dir() -> Path:
@@ -41,28 +38,14 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("COLLAPSE_CACHE", ".collapse_cache"))
 
 
-@functools.lru_cache(maxsize=None)
-def code_version(model: str) -> str:
-    """A fingerprint of the code that decides a result's bits: the model's simulator, the
-    shared regime and sampler code, the runner and the reducer, and the JAX version.
-
-    It is part of every cache key, so an entry computed by other code (a faster sampler,
-    another reduction order, another JAX) is never served or extended: it is simply a
-    miss. Editing any of these files, even a comment, invalidates their entries.
-    """
-    import jax
-
-    here = Path(__file__).resolve().parent
-    module = sys.modules[get_model(model).simulate.__module__].__file__
-    files = sorted({Path(module).resolve(), *(here / f for f in ("../models/linreg.py", "../models/regimes.py", "runner.py", "stats.py"))})
-    digest = hashlib.sha256(jax.__version__.encode())
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()[:10]
+def code_version(cfg) -> str:
+    """The fingerprint of the program that computes ``cfg``'s results
+    (:func:`model_collapse.experiments.engine.runner.program_fingerprint`)."""
+    return program_fingerprint(cfg)
 
 
 def _stem(cfg, seed: int) -> str:
-    return f"{cfg.model}-{config_hash(cfg)}-c{code_version(cfg.model)}-s{seed}"
+    return f"{cfg.model}-{config_hash(cfg)}-p{code_version(cfg)}-s{seed}"
 
 
 def _key(cfg, seed: int, seeds: int) -> str:
@@ -116,7 +99,7 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
         "seeds": result.seeds,
         "metrics": list(result.metrics),
         "git_commit": _git_commit(),
-        "code_version": code_version(result.config.model),
+        "program_fingerprint": code_version(result.config),
         **{k: v for k, v in result.meta.items()},
     }
     path = cache_dir / f"{key}.json"
@@ -130,7 +113,8 @@ def load(cfg, seed: int, seeds: int, cache_dir: Path | None = None) -> Result | 
     key = _key(cfg, seed, seeds)
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
-        if meta.get("format") != _FORMAT or meta.get("config") != config_dict(cfg):
+        if (meta.get("format") != _FORMAT or meta.get("config") != config_dict(cfg)
+                or meta.get("program_fingerprint") != code_version(cfg)):
             return None
         with np.load(cache_dir / f"{key}.npz") as z:
             data = {k: z[k] for k in z.files}
@@ -188,7 +172,7 @@ def cached_run(cfg, seeds: int, seed: int = 0, cache_dir: Path | None = None, **
 
 
 def entries(cache_dir: Path | None = None) -> list[dict]:
-    """The sidecars of every complete entry, sorted by key."""
+    """The sidecars of every complete entry of this format, sorted by key (older formats are not listed)."""
     cache_dir = Path(cache_dir or default_cache_dir())
     out = []
     for path in sorted(cache_dir.glob("*.json")):
@@ -196,7 +180,7 @@ def entries(cache_dir: Path | None = None) -> list[dict]:
             meta = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if (cache_dir / f"{meta.get('key')}.npz").exists():
+        if meta.get("format") == _FORMAT and (cache_dir / f"{meta.get('key')}.npz").exists():
             out.append(meta)
     return out
 

@@ -32,9 +32,10 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from ..models.config import ConfigError, config_dict, config_hash
 from .linalg import one_matrix_per_call
 from ..models import get_model
+from .precision import float64
 from .stats import BLOCK, NonFiniteError, StreamingStats
 
-__all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "DEFAULT_QUANTILES"]
+__all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "program_fingerprint", "DEFAULT_QUANTILES"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
@@ -150,8 +151,14 @@ def seed_keys(seed: int, indices) -> jax.Array:
     return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(indices, jnp.uint32))
 
 
+def _compiled(cfg, ndev: int):
+    """:func:`_compile` for ``cfg``'s model, under float64 (cached per config and device count)."""
+    with float64():
+        return _compile(get_model(cfg.model).simulate, cfg, ndev)
+
+
 @functools.lru_cache(maxsize=64)
-def _compiled(simulate: Callable, cfg, ndev: int):
+def _compile(simulate: Callable, cfg, ndev: int):
     """``(indices -> {metric: (len(indices), G)}, sharding, micro)``, in micro-batches of ``micro`` seeds.
 
     XLA's kernels can round differently for different batch shapes, so a seed's
@@ -182,19 +189,45 @@ def _compiled(simulate: Callable, cfg, ndev: int):
     return jax.jit(sharded), NamedSharding(mesh, spec), micro
 
 
+@functools.lru_cache(maxsize=256)
+def program_fingerprint(cfg) -> str:
+    """A fingerprint of what decides a result's bits: the program that was run.
+
+    The hash of the lowered one-device program for ``cfg`` (StableHLO text without
+    debug locations, so a comment or a moved line changes nothing, while any change
+    to the arithmetic, a sampler, a regime or a new model's code does), the micro-batch
+    it is vmapped over, the platform, jaxlib's version (its kernels) and the PRNG
+    settings. Part of every cache key: an entry computed by another program, on
+    another platform or with another JAX is never served or extended.
+    """
+    import hashlib
+
+    import jaxlib
+
+    fn, _, micro = _compiled(cfg, 1)
+    with float64():
+        lowered = fn.lower(jax.random.key(0), np.zeros(micro, np.uint32))
+    digest = hashlib.sha256(lowered.as_text(debug_info=False).encode())
+    platform = jax.devices()[0].platform
+    settings = (platform, micro, jaxlib.__version__, jax.config.jax_default_prng_impl,
+                jax.config.jax_threefry_partitionable, cfg.precision)
+    digest.update(repr(settings).encode())
+    return digest.hexdigest()[:16]
+
+
 def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
     """Per-seed trajectories for the given absolute seed indices (no reduction).
 
     Returns:
         metric -> array of shape ``(len(indices), generations)``.
     """
-    model = get_model(cfg.model)
-    fn, _, micro = _compiled(model.simulate, cfg, 1)
+    fn, _, micro = _compiled(cfg, 1)
     indices = np.asarray(indices, np.uint32)
     padded = np.zeros(-(-len(indices) // micro) * micro, np.uint32)
     padded[: len(indices)] = indices
-    out = fn(jax.random.key(seed), padded)
-    return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
+    with float64():
+        out = fn(jax.random.key(seed), padded)
+        return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
 
 
 def _global_indices(indices: np.ndarray, sharding: NamedSharding) -> jax.Array:
@@ -228,7 +261,17 @@ def _chunk_size(chunk_size: int | None, ndev: int, micro: int) -> int:
     return -(-chunk_size // unit) * unit
 
 
-def run(
+def run(cfg, seeds: int, seed: int = 0, **kwargs) -> Result:
+    """Simulate ``seeds`` seeds of ``cfg`` and reduce them per generation (see :func:`_run`).
+
+    Runs under float64 (:func:`model_collapse.experiments.engine.precision.float64`),
+    whatever the process's global JAX setting, which it leaves as it was.
+    """
+    with float64():
+        return _run(cfg, seeds, seed, **kwargs)
+
+
+def _run(
     cfg,
     seeds: int,
     seed: int = 0,
@@ -276,18 +319,18 @@ def run(
         raise ConfigError(f"with {jax.process_count()} processes every device takes part: "
                           f"devices must be {len(jax.devices())}, got {devices}")
     model = get_model(cfg.model)
-    fn, sharding, micro = _compiled(model.simulate, cfg, ndev)
+    fn, sharding, micro = _compiled(cfg, ndev)
     chunk = _chunk_size(chunk_size, ndev, micro)
     base = jax.random.key(seed)
     G = cfg.generations
     if state is None:
-        reducers = {m: StreamingStats(G, quantiles) for m in model.metrics}
+        reducers = {m: StreamingStats(G, quantiles) for m in model.metric_names}
     else:
         if seed_start % BLOCK:
             raise ConfigError(f"an extended run must start at a multiple of {BLOCK} seeds")
         reducers = {m: StreamingStats.from_state(s, quantiles) for m, s in state.items()}
     # Host-side reduction in groups of calls, bounded in memory (~64 MiB of float64 values).
-    per_seed_values = G * len(model.metrics) * 8
+    per_seed_values = G * len(model.metric_names) * 8
     group = max(1, min(8192, (64 * 2**20) // per_seed_values) // chunk)
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -313,7 +356,7 @@ def run(
             first = pending[0][0]
             valid = min(len(pending) * chunk, seeds - first)
             host = _to_host([out for _, out in pending])
-            for name in model.metrics:
+            for name in model.metric_names:
                 values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
                 bad = ~np.isfinite(values[:valid])
                 if bad.any():

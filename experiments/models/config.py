@@ -1,9 +1,14 @@
 """Configs: frozen dataclasses registered as JAX PyTrees, with one-line validation errors.
 
-Every field of a config is *static* (PyTree metadata, no leaves): a config fixes the
-shapes and the control flow of a simulation, so a jitted simulator is specialised to
-it and passing it again hits the compilation cache. Validation happens at
-construction, so an invalid config never reaches a simulator.
+A config declares which of its fields are *static* (they fix an array's shape or the
+control flow: dimensions, sample counts, generations, the regime, the sampler, the
+precision) and which are *parameters* (continuous values that change no shape: noise
+levels, fractions), in ``traced=(...)``. Today every field is PyTree metadata, so a
+jitted simulator is specialised to the whole config; the split is what lets
+parameters become traced values, compiled once per shape. Values are normalised on
+construction (``sigma2=1`` and ``sigma2=1.0`` are one config with one hash; NumPy
+integers and floats are accepted; ``True``/``False`` only for boolean fields), and
+validation happens there too, so an invalid config never reaches a simulator.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import numbers
 from typing import Any, Iterable
 
 import jax
+import numpy as np
 
 __all__ = [
     "ConfigError",
     "config_dataclass",
+    "config_from_dict",
     "config_dict",
     "config_hash",
     "check_positive_int",
@@ -36,12 +43,70 @@ class ConfigError(ValueError):
     """An invalid configuration; its message is one line, fit for a CLI error."""
 
 
-def config_dataclass(cls):
-    """Make ``cls`` a frozen dataclass and register it as a PyTree with static fields."""
-    cls = dataclasses.dataclass(frozen=True)(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    jax.tree_util.register_dataclass(cls, data_fields=[], meta_fields=names)
-    return cls
+def _normalise(name: str, kind: Any, value: Any) -> Any:
+    """``value`` as the field's type: ``int``, ``float``, ``bool`` or ``str`` (one line on error)."""
+    if kind in (float, "float"):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if kind in (int, "int"):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+        return int(value)
+    if kind in (bool, "bool"):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ConfigError(f"{name} must be true or false, got {value!r}")
+        return bool(value)
+    if kind in (str, "str"):
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def config_dataclass(cls=None, *, traced: tuple[str, ...] = ()):
+    """Make ``cls`` a frozen dataclass registered as a PyTree, with normalised field values.
+
+    Args:
+        traced: the fields that are parameters (change no shape); every other field is
+            static. Recorded as ``cls.TRACED_FIELDS`` and ``cls.STATIC_FIELDS``.
+    """
+
+    def wrap(cls):
+        cls = dataclasses.dataclass(frozen=True)(cls)
+        fields = dataclasses.fields(cls)
+        names = [f.name for f in fields]
+        unknown = set(traced) - set(names)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: traced fields {sorted(unknown)} are not fields")
+        check = getattr(cls, "__post_init__", None)
+
+        def __post_init__(self):
+            for f in fields:
+                object.__setattr__(self, f.name, _normalise(f.name, f.type, getattr(self, f.name)))
+            if check is not None:
+                check(self)
+
+        cls.__post_init__ = __post_init__
+        cls.TRACED_FIELDS = tuple(n for n in names if n in traced)
+        cls.STATIC_FIELDS = tuple(n for n in names if n not in traced)
+        jax.tree_util.register_dataclass(cls, data_fields=[], meta_fields=names)
+        return cls
+
+    return wrap if cls is None else wrap(cls)
+
+
+def config_from_dict(cls, values: dict[str, Any]):
+    """A config from :func:`config_dict`'s output (the ``model`` key is checked and dropped)."""
+    values = dict(values)
+    model = values.pop("model", cls.model)
+    if model != cls.model:
+        raise ConfigError(f"a {model!r} config is not a {cls.model!r} config")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"unknown {cls.model} config field {unknown[0]!r}; fields: {', '.join(sorted(names))}")
+    return cls(**values)
 
 
 def config_dict(cfg) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Gaussian refit on its own samples (Shumailov et al., Nature 2024; Kazdan et al. 2024; Bertrand et al. 2023).
+"""Gaussian refit on its own samples (Shumailov et al., Nature 2024; Kazdan et al. 2024; Alemohammad et al. 2024).
 
 Truth ``N(0, sigma2 I_dim)``. Generation 1 is fit on ``M`` real samples; generation
 ``n >= 2`` on samples from generation ``n-1``'s fit, assembled by the regime:
@@ -6,7 +6,10 @@ Truth ``N(0, sigma2 I_dim)``. Generation 1 is fit on ``M`` real samples; generat
 * ``replace``: the ``M`` newest samples only;
 * ``accumulate``: every sample so far (``M`` real, then ``M`` per generation), pooled;
 * ``accumulate-subsample``: ``M`` drawn uniformly without replacement from every sample so far;
-* ``mix``: ``k = real_fraction * M`` fresh real samples and ``M - k`` synthetic ones.
+* ``mix``: ``k = real_fraction * M`` fresh real samples and ``M - k`` synthetic ones
+  (the fresh-data loop of Alemohammad et al. 2024);
+* ``augment``: generation 1's first ``k`` real samples, kept for good, and ``M - k``
+  synthetic ones (Bertrand et al. 2023's setting).
 
 Estimators: ``unbiased`` (scatter / (N - 1), the Nature theorem's) or ``mle`` (scatter / N,
 what the public code of these papers computes).
@@ -25,12 +28,14 @@ approximation). ``faithful`` draws the ``M x dim`` raw ``z``; ``exact`` draws
 (replace: ``K_n = R / sqrt(c)``, ``c = M-1`` or ``M``; accumulate: the Cholesky factor of
 Chan's pooled update written in the previous fit's whitened coordinates, see
 :func:`_factors`), so a block of generations is drawn and factored at once and only
-the product is sequential; in 1-D it is a cumulative sum of logs, with no loop over
-generations. ``log_det`` accumulates exactly as a sum of logs and never underflows,
-even when ``sigma_n`` collapses past the smallest float64. ``mix`` and
-``accumulate-subsample`` run a ``lax.scan`` over generations, pooling centred moments
-``(count, mean, scatter)`` with Chan's update through the shared
-:func:`experiments.regimes.pool_statistics`.
+the product is sequential; in 1-D it is a cumulative sum of logs. Blocks have a size
+fixed by the config's shape but not by the number of generations (the last one is
+padded), so a trajectory's first generations do not depend on how many are simulated.
+``log_det`` accumulates exactly as a sum of logs and never underflows, even when
+``sigma_n`` collapses past the smallest float64. ``mix``, ``augment`` and
+``accumulate-subsample`` run in the shared regime engine
+(:mod:`model_collapse.experiments.models.regimes`), pooling centred moments
+``(count, mean, scatter)`` with Chan's update.
 """
 
 from __future__ import annotations
@@ -51,17 +56,19 @@ from .config import (
     config_dataclass,
 )
 from ..engine.linalg import cholesky, eigenvalues
-from .linreg import bartlett_batch, bartlett_factor
-from .regimes import REGIMES, pool_statistics, subsample_indices, write_batch
+from . import register_model
+from .base import Metric, Model
+from .regimes import REGIMES
+from .samplers import bartlett_batch, bartlett_factor
 
-__all__ = ["GaussianConfig", "Moments", "merge_moments", "simulate", "theory", "METRICS"]
+__all__ = ["GaussianConfig", "Gaussian", "Fit", "Moments", "merge_moments", "theory", "METRICS"]
 
 ESTIMATORS = ("unbiased", "mle")
 SAMPLERS = ("faithful", "exact")
 METRICS = ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
 
 
-@config_dataclass
+@config_dataclass(traced=("sigma2", "real_fraction"))
 class GaussianConfig:
     """A Gaussian refit generation after generation.
 
@@ -70,10 +77,10 @@ class GaussianConfig:
             unbiased covariance, whose determinant is otherwise zero).
         sigma2: the truth's variance per coordinate (``> 0``).
         generations: number of fits, generation 1 on real data.
-        regime: ``replace``, ``accumulate``, ``accumulate-subsample`` or ``mix``.
+        regime: replace, accumulate, mix, augment or accumulate-subsample.
         estimator: ``unbiased`` (divide by N - 1) or ``mle`` (divide by N).
         sampler: ``exact`` (sufficient statistics) or ``faithful`` (raw samples).
-        real_fraction: the fraction of fresh real samples per generation (``mix`` only).
+        real_fraction: the share of real samples per generation (mix and augment).
         precision: ``float64`` (default) or ``float32``.
     """
 
@@ -88,6 +95,7 @@ class GaussianConfig:
     precision: str = "float64"
 
     model: ClassVar[str] = "gaussian"
+    CHOICES: ClassVar[dict] = {"regime": REGIMES, "estimator": ESTIMATORS, "sampler": SAMPLERS, "precision": PRECISIONS}
 
     def __post_init__(self):
         check_positive_int("dim", self.dim)
@@ -96,11 +104,9 @@ class GaussianConfig:
         if self.sigma2 == 0:
             raise ConfigError("sigma2 must be > 0: a degenerate truth has no covariance to refit")
         check_positive_int("generations", self.generations)
-        check_choice("regime", self.regime, REGIMES)
-        check_choice("estimator", self.estimator, ESTIMATORS)
-        check_choice("sampler", self.sampler, SAMPLERS)
+        for name, choices in self.CHOICES.items():
+            check_choice(name, getattr(self, name), choices)
         check_fraction("real_fraction", self.real_fraction)
-        check_choice("precision", self.precision, PRECISIONS)
         if self.M <= self.dim:
             raise ConfigError(
                 f"M must exceed dim (got M={self.M}, dim={self.dim}): the fitted covariance is singular "
@@ -108,7 +114,7 @@ class GaussianConfig:
             )
         if self.sampler == "exact" and self.regime == "accumulate-subsample":
             raise ConfigError("the exact sampler draws no raw samples to subsample; use --sampler faithful")
-        if self.regime == "mix":
+        if self.regime in ("mix", "augment"):
             k = self.real_fraction * self.M
             if abs(k - round(k)) > 1e-9:
                 raise ConfigError(
@@ -119,16 +125,11 @@ class GaussianConfig:
     def dtype(self):
         return jnp.float64 if self.precision == "float64" else jnp.float32
 
-    @property
-    def k_real(self) -> int:
-        """Fresh real samples per generation (``mix``; 0 otherwise)."""
-        return int(round(self.real_fraction * self.M)) if self.regime == "mix" else 0
-
     def memory_per_seed(self) -> int:
         words = 6 * self.dim * self.dim + self.M * self.dim + 6 * self.generations
         if self.regime in ("replace", "accumulate"):  # one block of generations drawn at once
-            words += 3 * min(BLOCK_WORDS, self.generations * (self.dim * self.dim + 2 * self.dim
-                                                              + (self.M * self.dim if self.sampler == "faithful" else 0)))
+            B, _ = _generation_blocks(self)
+            words += 3 * B * _words_per_generation(self) + 6 * B
         if self.regime == "accumulate-subsample":
             words += self.generations * self.M * (self.dim + 1)
         return 8 * words
@@ -174,41 +175,27 @@ def _whitened_batch(cfg, key, size: int):
     return zbar, centred.T @ centred
 
 
-def _metrics(cfg, mu, L, log_det):
-    """The five metrics from the fit's mean, Cholesky factor and log-determinant ratio (one generation)."""
-    return {k: v[0] for k, v in _metrics_batch(cfg, mu[None], L[None], jnp.asarray(log_det)[None]).items()}
-
-
-def simulate(cfg: GaussianConfig, key: jax.Array) -> dict[str, jax.Array]:
-    """One seed's trajectory of every metric, generations ``1..G``.
-
-    Returns:
-        ``{metric: array of shape (cfg.generations,)}`` in ``cfg.dtype``.
-    """
-    if cfg.regime in ("replace", "accumulate"):
-        return _simulate_product(cfg, key)
-    keys = jax.random.split(key, cfg.generations)
-    gens = jnp.arange(1, cfg.generations + 1)
-    if cfg.regime == "accumulate-subsample":
-        out = _simulate_subsample(cfg, keys, gens)
-    else:
-        out = _simulate_pooled(cfg, keys, gens)
-    return out
-
-
 def _truth(cfg):
     dt = cfg.dtype
     return jnp.zeros((cfg.dim,), dt), jnp.sqrt(jnp.asarray(cfg.sigma2, dt)) * jnp.eye(cfg.dim, dtype=dt)
 
 
-BLOCK_WORDS = 1 << 15  # random numbers per seed drawn at once (a block of generations)
+BLOCK_WORDS = 1 << 15  # random numbers per seed drawn at once (a block of generations), at most
+GEN_BLOCK = 64  # generations per block, at most
+
+
+def _words_per_generation(cfg) -> int:
+    return cfg.dim * cfg.dim + 2 * cfg.dim + (cfg.M * cfg.dim if cfg.sampler == "faithful" else 0)
 
 
 def _generation_blocks(cfg) -> tuple[int, int]:
-    """``(block, blocks)``: generations drawn at once, and how many such blocks cover them all."""
-    per_generation = cfg.dim * cfg.dim + 2 * cfg.dim + (cfg.M * cfg.dim if cfg.sampler == "faithful" else 0)
-    blocks = max(1, -(-cfg.generations * per_generation // BLOCK_WORDS))
-    block = -(-cfg.generations // blocks)
+    """``(block, blocks)``: generations drawn at once, and how many blocks cover them all.
+
+    The block size depends on the shape of one generation's draws, never on the number
+    of generations (the last block is padded): generation ``g``'s draws and arithmetic
+    are then the same whatever ``cfg.generations`` is (the prefix property).
+    """
+    block = max(1, min(GEN_BLOCK, BLOCK_WORDS // _words_per_generation(cfg)))
     return block, -(-cfg.generations // block)
 
 
@@ -296,7 +283,7 @@ def _simulate_product(cfg, key):
 
     init = (mu0, L0, jnp.zeros((), dt))
     if blocks == 1:
-        return block(init, 0)[1]
+        return {k: v[:G] for k, v in block(init, 0)[1].items()}
     _, out = jax.lax.scan(block, init, jnp.arange(blocks))
     return {k: v.reshape(blocks * B)[:G] for k, v in out.items()}
 
@@ -326,69 +313,132 @@ def _metrics_batch(cfg, mu, L, log_det):
     }
 
 
-def _batch_moments(cfg, key, mu, L, size):
-    zbar, S = _whitened_batch(cfg, key, size)
-    return Moments(jnp.asarray(size, cfg.dtype), mu + L @ zbar, L @ S @ L.T)
+class Fit(NamedTuple):
+    """A fitted Gaussian: mean, Cholesky factor of the covariance, ``log det Sigma_n - log det Sigma``."""
+
+    mu: jax.Array
+    L: jax.Array
+    log_det: jax.Array
 
 
-def _fit(cfg, moments: Moments):
+def _fit(cfg, moments: Moments) -> Fit:
     sigma2 = jnp.asarray(cfg.sigma2, cfg.dtype)
     cov = moments.scatter / _divisor(cfg, moments.count)
     L = cholesky(cov)
     log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(L))) - cfg.dim * jnp.log(sigma2)
-    return moments.mean, L, log_det
+    return Fit(moments.mean, L, log_det)
 
 
-def _simulate_pooled(cfg, keys, gens):
-    dt, M, dim = cfg.dtype, cfg.M, cfg.dim
-    mu0, L0 = _truth(cfg)
-    k_real = cfg.k_real
-    empty = Moments(jnp.zeros((), dt), jnp.zeros((dim,), dt), jnp.zeros((dim, dim), dt))
+class Gaussian(Model):
+    """A Gaussian refit on its own samples: hooks of the shared engine and the product fast path."""
 
-    def step(carry, inputs):
-        mu, L, pooled = carry
-        key, _ = inputs
-        k_syn, k_real_key = jax.random.split(key)
-        parts = []
-        if k_real:  # fresh real samples (mix)
-            parts.append(_batch_moments(cfg, k_real_key, mu0, L0, k_real))
-        if M - k_real:  # samples from the previous generation's fit
-            parts.append(_batch_moments(cfg, k_syn, mu, L, M - k_real))
-        batch = parts[0] if len(parts) == 1 else merge_moments(*parts)
-        fit_on, pooled = pool_statistics(cfg.regime, pooled, batch, merge=merge_moments)
-        mu_n, L_n, log_det = _fit(cfg, fit_on)
-        return (mu_n, L_n, pooled), _metrics(cfg, mu_n, L_n, log_det)
+    name = "gaussian"
+    config = GaussianConfig
+    regimes = REGIMES
+    default_sampler = ("exact", "draws the sample mean and scatter from their laws (normal, Wishart): the same "
+                       "distribution as raw samples at a fraction of the cost; --sampler faithful draws raw samples")
 
-    _, out = jax.lax.scan(step, (mu0, L0, empty), (keys, gens))
-    return out
+    def __init__(self):
+        self.metrics = (
+            Metric("mean_sq_error", "||mu_n - mu||^2", "log", _skewness("mean_sq_error")),
+            Metric("variance", "tr Sigma_n / tr Sigma", "log", _skewness("variance")),
+            Metric("std", "sqrt(tr Sigma_n / tr Sigma) (sigma_n / sigma in 1-D)", "log", _skewness("std")),
+            Metric("log_det", "log det Sigma_n - log det Sigma", "linear", _skewness("log_det")),
+            Metric("w2_sq", "W2(N(mu_n, Sigma_n), N(mu, Sigma))^2", "log", _skewness("w2_sq")),
+        )
+
+    def batch_size(self, cfg):
+        return cfg.M
+
+    def init(self, cfg, key):
+        mu0, L0 = _truth(cfg)
+        truth = Fit(mu0, L0, jnp.zeros((), cfg.dtype))
+        return truth, truth, key
+
+    def draw(self, cfg, ctx, key, params, rows):
+        z = jax.random.normal(key, (rows.size, cfg.dim), dtype=cfg.dtype)
+        return params.mu + z @ params.L.T
+
+    def statistics(self, cfg, ctx, batch):
+        mean = batch.mean(axis=0)
+        centred = batch - mean
+        return Moments(jnp.asarray(batch.shape[0], cfg.dtype), mean, centred.T @ centred)
+
+    def draw_statistics(self, cfg, ctx, key, params, rows):
+        # In the fit's whitened coordinates: mean mu + L zbar, scatter L S_z L^T (exact or faithful).
+        zbar, S = _whitened_batch(cfg, key, rows.size)
+        return Moments(jnp.asarray(rows.size, cfg.dtype), params.mu + params.L @ zbar, params.L @ S @ params.L.T)
+
+    def merge(self, a, b):
+        return merge_moments(a, b)
+
+    def fit(self, cfg, ctx, stats):
+        return _fit(cfg, stats)
+
+    def evaluate(self, cfg, ctx, params):
+        out = _metrics_batch(cfg, params.mu[None], params.L[None], jnp.asarray(params.log_det)[None])
+        return {k: v[0] for k, v in out.items()}
+
+    def fast_path(self, cfg):
+        if cfg.regime in ("replace", "accumulate") and not self.transforms(cfg):
+            return lambda key: _simulate_product(cfg, key)
+        return None
+
+    def theory(self, cfg, generations, convention="fit"):
+        return theory(cfg, generations, convention)
+
+    def theory_kinds(self, cfg):
+        from ...theory import gaussian as theory_gaussian
+
+        out = {}
+        for metric in METRICS:
+            try:
+                out[metric] = theory_gaussian.law_kind(metric, cfg.regime, cfg.estimator, cfg.dim)
+            except (ValueError, KeyError):
+                out[metric] = None
+        return out
+
+    def laws(self):
+        from ..laws import LAWS
+
+        return [law for law in LAWS.values() if law.model == self.name]
+
+    def figures(self):
+        from ...figures import gaussian as figures_gaussian
+
+        return getattr(figures_gaussian, "FIGURES", {})
 
 
-def _simulate_subsample(cfg, keys, gens):
-    dt, M, dim, G = cfg.dtype, cfg.M, cfg.dim, cfg.generations
-    mu0, L0 = _truth(cfg)
-    capacity = G * M
+def _skewness(metric: str):
+    """Skewness of one seed's ``metric`` at each generation (a function of the config).
 
-    def step(carry, inputs):
-        mu, L, pool = carry
-        key, n = inputs
-        k_draw, k_sub = jax.random.split(key)
-        x = mu + jax.random.normal(k_draw, (M, dim), dtype=dt) @ L.T
-        pool = write_batch(pool, x, n)
-        sample = pool[subsample_indices(k_sub, n * M, capacity, M)]
-        mean = sample.mean(axis=0)
-        centred = sample - mean
-        mu_n, L_n, log_det = _fit(cfg, Moments(jnp.asarray(M, dt), mean, centred.T @ centred))
-        return (mu_n, L_n, pool), _metrics(cfg, mu_n, L_n, log_det)
+    Under replace, every metric but ``log_det`` carries the variance factor
+    ``prod_{i<=n} chi2_{M-1}/c``, whose skewness (of its square root for ``std``) is
+    exact for ``variance`` in 1-D (:func:`model_collapse.theory.tails.chi2_product_skewness`);
+    ``log_det`` (a sum of logs), accumulate and mix: bounded, 0. ``mean_sq_error``
+    (every regime) is at least as skewed as a scaled ``chi2_dim``, ``sqrt(8/dim)``.
+    """
 
-    _, out = jax.lax.scan(step, (mu0, L0, jnp.zeros((capacity, dim), dt)), (keys, gens))
-    return out
+    def skewness(cfg, generations):
+        gens = np.asarray(generations, np.float64)
+        skew = np.zeros(gens.shape)
+        if cfg.regime == "replace" and metric != "log_det":
+            from ...theory import tails as theory_tails
+
+            skew = theory_tails.chi2_product_skewness(gens, cfg.M - 1, 1.0, power=0.5 if metric == "std" else 1.0)
+        if metric == "mean_sq_error":
+            skew = np.maximum(skew, np.sqrt(8.0 / cfg.dim))
+        return skew
+
+    return skewness
 
 
 def theory(cfg: GaussianConfig, generations, convention: str = "fit") -> dict:
     """Predicted curves per metric for ``cfg`` (``None`` where no closed form exists).
 
-    Delegates to :func:`theory.gaussian.predict`, derived in SymPy from the recursion.
-    ``convention="downstream"`` evaluates each law one generation later.
+    Delegates to :func:`model_collapse.theory.gaussian.predict`, derived in SymPy from the
+    recursion; :meth:`Gaussian.theory_kinds` says which curve is an exact expectation and
+    which a bound. ``convention="downstream"`` evaluates each law one generation later.
     """
     from ...theory import gaussian as theory_gaussian
 
@@ -397,13 +447,15 @@ def theory(cfg: GaussianConfig, generations, convention: str = "fit") -> dict:
     n = np.asarray(generations) + (1 if convention == "downstream" else 0)
     out = {}
     for metric in METRICS:
-        if metric == "std" and cfg.dim > 1:  # sqrt(tr ratio) here; the theory's std is 1-D
+        if cfg.regime not in ("replace", "accumulate", "mix"):
             out[metric] = None
             continue
         curve = theory_gaussian.predict(
             metric, cfg.regime, cfg.estimator, n, dim=cfg.dim, M=cfg.M, sigma2=cfg.sigma2,
-            k_real=cfg.k_real if cfg.regime == "mix" else None,
+            real_fraction=cfg.real_fraction if cfg.regime == "mix" else None,
         )
         out[metric] = None if curve is None else np.asarray(curve, np.float64)
     return out
 
+
+register_model(Gaussian())

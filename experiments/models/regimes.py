@@ -1,51 +1,146 @@
-"""Regimes: how a generation's training set is assembled from the data so far.
+"""The regime engine: one ``lax.scan`` over generations for every model and regime.
 
-Written once and shared by every model. Models fit from sufficient statistics
-(regression: ``X^T X`` and ``X^T y``; Gaussian: counts, sums and scatter), so:
+A regime says how a generation's training set is assembled from the data so far. It
+is written once, here, from the hooks of :class:`model_collapse.experiments.models.base.Model`
+(draw a batch, its sufficient statistics, merge two sets of statistics, fit, evaluate):
 
-* ``replace``: fit on the newest batch's statistics only;
-* ``accumulate``: fit on the running sum of every batch's statistics (real data
-  included), so memory and time per generation stay constant;
-* ``mix``: the newest batch is part fresh real data, part synthetic (the batch is
-  assembled by the model; pooling is as in replace);
-* ``accumulate-subsample``: a fixed budget drawn uniformly without replacement
-  from every raw sample so far; this one needs the raw pool, kept in a buffer of
-  fixed capacity ``generations * batch`` and filled as generations pass.
+* ``replace``: the newest batch only (``M`` samples, or ``T`` rows, from model ``n-1``);
+* ``accumulate``: every batch so far, real data included (the running merge of
+  statistics, so memory and time per generation stay constant);
+* ``mix``: ``k = real_fraction * M`` **fresh** real samples each generation plus
+  ``M - k`` synthetic ones (the fresh-data loop of Alemohammad et al. 2024);
+* ``augment``: the **same** ``k`` original real samples every generation (the first
+  ``k`` of generation 1's real batch, kept for good) plus ``M - k`` synthetic ones
+  (Bertrand et al. 2023; Seddik et al. 2024's partially synthetic setting);
+* ``accumulate-subsample``: ``M`` drawn uniformly without replacement from every raw
+  sample so far (Kazdan et al. 2024), kept in a buffer of ``G * M`` rows.
+
+Generation 1 always fits on real data (the batch drawn from the truth). Generation
+``n``'s key is ``split(key_steps, G)[n - 1]``, which does not depend on ``G``
+(partitionable Threefry), so the first ``g`` generations of a seed are the same
+whatever the number simulated (a test checks it bit for bit). Transforms
+(:class:`model_collapse.experiments.models.base.Transform`) act on synthetic batches only.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
-__all__ = ["REGIMES", "pool_statistics", "subsample_indices", "write_batch"]
+from .base import Rows, apply_transforms
 
-REGIMES = ("replace", "accumulate", "accumulate-subsample", "mix")
+__all__ = ["REGIMES", "POOLED", "simulate", "subsample_indices", "write_batch", "empty_like"]
+
+REGIMES = ("replace", "accumulate", "mix", "augment", "accumulate-subsample")
+POOLED = ("replace", "accumulate", "mix", "augment")  # fit from merged statistics
 
 
-def _add(a, b):
-    return jax.tree_util.tree_map(jnp.add, a, b)
+def empty_like(stats):
+    """The statistics of an empty batch: zeros (``merge(zeros, s) == s`` for every model)."""
+    return jax.tree_util.tree_map(jnp.zeros_like, stats)
 
 
-def pool_statistics(regime: str, pooled, batch, merge=_add):
-    """Statistics to fit generation ``n`` on, and the new running pool.
+def simulate(model, cfg, key: jax.Array, *, fast_path: bool = True) -> dict[str, jax.Array]:
+    """One seed's trajectory of every metric, generations ``1..G``, for any model and regime.
 
     Args:
-        regime: ``"replace"``/``"mix"`` (newest batch only) or ``"accumulate"``.
-        pooled: the pooled statistics of batches ``1..n-1``.
-        batch: the same PyTree for batch ``n``.
-        merge: combines two sets of statistics; additive sums by default
-            (regression's ``X^T X``, ``X^T y``), Chan's update for centred moments.
+        model: a registered :class:`~model_collapse.experiments.models.base.Model`.
+        cfg: its config (static).
+        key: this seed's PRNG key.
+        fast_path: use the model's opt-in override where it has one (``False``: the
+            engine's scan, the reference the fast paths are tested against).
 
     Returns:
-        ``(fit_statistics, new_pooled)``.
+        ``{metric: array of shape (cfg.generations,)}``.
     """
-    if regime in ("replace", "mix"):
-        return batch, pooled
-    if regime == "accumulate":
-        total = merge(pooled, batch)
-        return total, total
-    raise ValueError(f"regime {regime!r} is not pooled from sufficient statistics")
+    fast = model.fast_path(cfg) if fast_path else None
+    if fast is not None:
+        return fast(key)
+    ctx, truth, key_steps = model.init(cfg, key)
+    keys = jax.random.split(key_steps, cfg.generations)
+    gens = jnp.arange(1, cfg.generations + 1)
+    if cfg.regime == "accumulate-subsample":
+        return _simulate_subsample(model, cfg, ctx, truth, keys, gens)
+    if cfg.regime not in POOLED:
+        raise ValueError(f"unknown regime {cfg.regime!r}")
+    return _simulate_pooled(model, cfg, ctx, truth, keys, gens)
+
+
+def _synthetic_statistics(model, cfg, ctx, key, params, rows: Rows, n):
+    """Statistics of a batch drawn from ``params`` (the truth at generation 1), transformed if synthetic."""
+    transforms = model.transforms(cfg)
+    if not transforms:
+        return model.draw_statistics(cfg, ctx, key, params, rows)
+    k_draw, k_transform = jax.random.split(key)
+    batch = model.draw(cfg, ctx, k_draw, params, rows)
+    changed = apply_transforms(transforms, cfg, k_transform, batch)
+    batch = jax.tree_util.tree_map(lambda new, old: jnp.where(n > 1, new, old), changed, batch)
+    return model.statistics(cfg, ctx, batch)
+
+
+def _simulate_pooled(model, cfg, ctx, truth, keys, gens):
+    size = model.batch_size(cfg)
+    regime = cfg.regime
+    k = model.real_rows(cfg) if regime in ("mix", "augment") else 0
+    synthetic_rows = Rows(k, size)
+
+    kept = None
+    if regime == "augment" and k:
+        # Generation 1's first k real samples, kept for good (drawn with generation 1's real key).
+        kept = model.draw_statistics(cfg, ctx, jax.random.split(keys[0])[1], truth, Rows(0, k))
+
+    def batch_statistics(key, params, n):
+        if regime in ("replace", "accumulate"):
+            return _synthetic_statistics(model, cfg, ctx, key, params, Rows(0, size), n)
+        k_syn, k_real = jax.random.split(key)
+        parts = []
+        if k:
+            parts.append(kept if regime == "augment" else model.draw_statistics(cfg, ctx, k_real, truth, Rows(0, k)))
+        if size - k:
+            parts.append(_synthetic_statistics(model, cfg, ctx, k_syn, params, synthetic_rows, n))
+        return parts[0] if len(parts) == 1 else model.merge(*parts)
+
+    def step(carry, inputs):
+        params, pooled = carry
+        key, n = inputs
+        batch = batch_statistics(key, params, n)
+        if regime == "accumulate":
+            pooled = model.merge(pooled, batch)
+            batch = pooled
+        fitted = model.fit(cfg, ctx, batch)
+        return (fitted, pooled), model.evaluate(cfg, ctx, fitted)
+
+    shape = jax.eval_shape(lambda: batch_statistics(keys[0], truth, gens[0]))
+    pooled0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shape)
+    _, out = jax.lax.scan(step, (truth, pooled0), (keys, gens))
+    return out
+
+
+def _simulate_subsample(model, cfg, ctx, truth, keys, gens):
+    size, G = model.batch_size(cfg), cfg.generations
+    capacity = G * size
+    shape = jax.eval_shape(lambda: model.draw(cfg, ctx, keys[0], truth, Rows(0, size)))
+    buffer0 = jax.tree_util.tree_map(lambda s: jnp.zeros((capacity,) + s.shape[1:], s.dtype), shape)
+    transforms = model.transforms(cfg)
+
+    def step(carry, inputs):
+        params, buffer = carry
+        key, n = inputs
+        k_draw, k_sub = jax.random.split(key)
+        batch = model.draw(cfg, ctx, k_draw, params, Rows(0, size))
+        if transforms:
+            changed = apply_transforms(transforms, cfg, jax.random.fold_in(k_draw, 1), batch)
+            batch = jax.tree_util.tree_map(lambda new, old: jnp.where(n > 1, new, old), changed, batch)
+        buffer = jax.tree_util.tree_map(lambda buf, b: write_batch(buf, b, n), buffer, batch)
+        idx = subsample_indices(k_sub, n * size, capacity, size)
+        sample = jax.tree_util.tree_map(lambda buf: buf[idx], buffer)
+        fitted = model.fit_sample(cfg, ctx, sample)
+        return (fitted, buffer), model.evaluate(cfg, ctx, fitted)
+
+    _, out = jax.lax.scan(step, (truth, buffer0), (keys, gens))
+    return out
 
 
 def write_batch(buffer: jax.Array, batch: jax.Array, generation: jax.Array) -> jax.Array:
@@ -55,7 +150,7 @@ def write_batch(buffer: jax.Array, batch: jax.Array, generation: jax.Array) -> j
     return jax.lax.dynamic_update_slice(buffer, batch.astype(buffer.dtype), index)
 
 
-def subsample_indices(key: jax.Array, filled: jax.Array, capacity: int, size: int) -> jax.Array:
+def subsample_indices(key: jax.Array, filled: Any, capacity: int, size: int) -> jax.Array:
     """``size`` indices drawn uniformly without replacement from ``[0, filled)``.
 
     Vectorised with a static shape: every slot of the buffer gets an i.i.d. random
