@@ -1,8 +1,12 @@
-"""Figures for linear regression (Gerstgrasser et al. 2024; Dohmatob et al. 2024)."""
+"""Figures for linear regression (Gerstgrasser et al. 2024; Dohmatob et al. 2024).
+
+Every function takes ``(outdir, seeds=None, progress=None, **params)``: ``seeds`` per curve
+(``None``: the figure's default), ``progress`` passed to the runner, and keyword-only
+settings whose defaults draw the figure in ``figures/``.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ..experiments import LinRegConfig, config_hash, get_model
@@ -11,39 +15,78 @@ from ..theory import linreg as theory_linreg
 
 from . import style
 
-__all__ = ["gerstgrasser_grid", "designs", "convention"]
+__all__ = ["FIGURES", "gerstgrasser_grid", "designs", "convention"]
 
 THEORY = dict(linestyle="--", linewidth=1.0, color="black", alpha=0.8)
 
+DESIGN_VARIANTS = (
+    ("replace", "fixed"),
+    ("accumulate", "fixed"),
+    ("accumulate", "fresh"),
+    ("accumulate-subsample", "fixed"),
+    ("accumulate-subsample", "fresh"),
+)
 
-def gerstgrasser_grid(outdir, seeds=None, progress=None):
+
+@style.styled
+def gerstgrasser_grid(
+    outdir,
+    seeds=None,
+    progress=None,
+    *,
+    d=32,
+    T_values=(100, 316, 1000),
+    sigma2_values=(0.01, 0.1, 1.0, 10.0, 100.0),
+    generations=50,
+    regimes=("replace", "accumulate"),
+):
     """The linear-regression figure of Gerstgrasser et al. (2024), with the laws dashed.
 
-    d = 32, T in {100, 316, 1000}, sigma^2 in {0.01, 0.1, 1, 10, 100}, 50 generations.
+    Ordinary least squares refit each generation on labels drawn from the previous fit
+    (fixed Gaussian design): one panel per regime (rows) and T (columns), one curve per
+    noise level, the test error ``||w_n - w*||^2`` against the replace law of Dohmatob
+    et al. (2024, ``sigma^2 d n / (T - d - 1)``) and the accumulate law of Gerstgrasser
+    et al. (2024, bounded by ``pi^2/6 sigma^2 d / (T - d - 1)``).
+
+    Args:
+        outdir: the folder to write ``linreg_gerstgrasser.{pdf,png}`` into.
+        seeds: seeds per curve (default 1000).
+        progress: passed to the runner (``False`` silences it).
+        d: features.
+        T_values: rows per generation, one column each (each ``> d + 1``).
+        sigma2_values: label noise variances, one curve each.
+        generations: fits per chain, generation 1 on real labels.
+        regimes: one row each, among ``replace``, ``accumulate``, ``accumulate-subsample``.
+
+    Returns:
+        The PDF and PNG paths.
     """
     seeds = seeds or 1000
-    Ts, sigma2s, d, G = (100, 316, 1000), (0.01, 0.1, 1.0, 10.0, 100.0), 32, 50
-    fig, axes = plt.subplots(2, 3, figsize=style.WIDE, sharex=True, sharey=True)
+    fig = style.figure(style.WIDE)
+    axes = fig.subplots(len(regimes), len(T_values), sharex=True, sharey=True, squeeze=False)
     hashes = []
-    for row, regime in enumerate(("replace", "accumulate")):
-        for col, T in enumerate(Ts):
+    for row, regime in enumerate(regimes):
+        for col, T in enumerate(T_values):
             ax = axes[row, col]
-            for k, s2 in enumerate(sigma2s):
-                cfg = LinRegConfig(d=d, T=T, sigma2=s2, generations=G, regime=regime)
+            for k, s2 in enumerate(sigma2_values):
+                cfg = LinRegConfig(d=d, T=T, sigma2=s2, generations=generations, regime=regime)
                 res = run(cfg, seeds, 0, progress=progress)
                 hashes.append(config_hash(cfg))
                 x = res.generation
-                style.band(ax, x, res.metrics["test_error"], style.PALETTE[k], label=f"$\\sigma^2$={s2:g}")
+                color = style.PALETTE[k % len(style.PALETTE)]
+                style.band(ax, x, res.metrics["test_error"], color, label=f"$\\sigma^2$={s2:g}")
                 ax.plot(x, get_model("linreg").theory(cfg, x)["test_error"], **THEORY)
             ax.set_yscale("log")
             ax.set_title(f"{regime}, T={T}")
-            if row == 1:
+            style.generation_axis(ax)
+            if row == len(regimes) - 1:
                 ax.set_xlabel("generation n (fits)")
             if col == 0:
                 ax.set_ylabel(r"test error $\|w_n-w^*\|^2$")
     axes[0, 0].plot([], [], label="law (dashed)", **THEORY)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=6, bbox_to_anchor=(0.5, -0.04), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 6), bbox_to_anchor=(0.5, -0.04),
+               frameon=False)
     fig.suptitle(
         f"OLS refit on its own labels, d={d}: replace grows as $\\sigma^2 d n/(T-d-1)$, accumulate stays below "
         f"$\\frac{{\\pi^2}}{{6}}\\sigma^2 d/(T-d-1)$  ({seeds} seeds, mean and 95% band)",
@@ -52,33 +95,60 @@ def gerstgrasser_grid(outdir, seeds=None, progress=None):
     return style.save(fig, outdir, "linreg_gerstgrasser", {"configs": len(hashes), "seeds": seeds})
 
 
-def designs(outdir, seeds=None, progress=None):
-    """Accumulate with a fresh design and with subsampling, against the fixed-design law and the bound."""
+@style.styled
+def designs(
+    outdir,
+    seeds=None,
+    progress=None,
+    *,
+    d=8,
+    T_values=(24, 40, 160),
+    sigma2=1.0,
+    generations=50,
+    variants=DESIGN_VARIANTS,
+):
+    """Accumulate with a fresh design and with subsampling, against the fixed-design law and the bound.
+
+    Gerstgrasser et al. (2024) derive the accumulate law for a fixed design; Kazdan et al.
+    (2024) study accumulate-subsample. With a fresh design each generation, or a
+    subsampled pool, there is no closed form: the curves (test error over the
+    one-generation error ``sigma^2 d / (T - d - 1)``) are set against the fixed-design
+    accumulate law (dashed) and its ``pi^2/6`` limit (dotted).
+
+    Args:
+        outdir: the folder to write ``linreg_designs.{pdf,png}`` into.
+        seeds: seeds per curve (default 4000).
+        progress: passed to the runner (``False`` silences it).
+        d: features.
+        T_values: rows per generation, one panel each (each ``> d + 1``).
+        sigma2: label noise variance (``> 0``; the curves are scaled by it).
+        generations: fits per chain.
+        variants: ``(regime, design)`` pairs, one curve each; regime among ``replace``,
+            ``accumulate``, ``accumulate-subsample``, design ``fixed``, ``fresh`` or ``shared``.
+
+    Returns:
+        The PDF and PNG paths.
+    """
     seeds = seeds or 4000
-    d, G, Ts = 8, 50, (24, 40, 160)
-    variants = [
-        ("replace", "fixed", "replace, fixed X"),
-        ("accumulate", "fixed", "accumulate, fixed X"),
-        ("accumulate", "fresh", "accumulate, fresh X"),
-        ("accumulate-subsample", "fixed", "accumulate-subsample, fixed X"),
-        ("accumulate-subsample", "fresh", "accumulate-subsample, fresh X"),
-    ]
-    fig, axes = plt.subplots(1, len(Ts), figsize=(7.0, 2.6), sharey=True)
-    for ax, T in zip(axes, Ts):
-        unit = theory_linreg.one_generation_error(d, T, 1.0)
-        for k, (regime, design, label) in enumerate(variants):
-            cfg = LinRegConfig(d=d, T=T, sigma2=1.0, generations=G, regime=regime, design=design)
+    G = generations
+    fig = style.figure((7.0, 2.6))
+    axes = fig.subplots(1, len(T_values), sharey=True, squeeze=False)[0]
+    for ax, T in zip(axes, T_values):
+        unit = theory_linreg.one_generation_error(d, T, sigma2)
+        for k, (regime, design) in enumerate(variants):
+            cfg = LinRegConfig(d=d, T=T, sigma2=sigma2, generations=G, regime=regime, design=design)
             res = run(cfg, seeds, 0, progress=progress)
             s = res.metrics["test_error"]
             scaled = type(s)(s.mean / unit, s.sem / unit, s.std / unit, s.minimum, s.maximum, {})
-            style.band(ax, res.generation, scaled, style.PALETTE[k], label=label)
+            color = style.PALETTE[k % len(style.PALETTE)]
+            style.band(ax, res.generation, scaled, color, label=f"{regime}, {design} X")
         n = np.arange(1, G + 1)
-        ax.plot(n, theory_linreg.expected_test_error(n, d, T, 1.0, "accumulate") / unit, **THEORY)
-        ax.axhline(theory_linreg.accumulate_limit(d, T, 1.0) / unit, color="black", linestyle=":", linewidth=1.0)
+        ax.plot(n, theory_linreg.expected_test_error(n, d, T, sigma2, "accumulate") / unit, **THEORY)
+        ax.axhline(theory_linreg.accumulate_limit(d, T, sigma2) / unit, color="black", linestyle=":", linewidth=1.0)
         ax.set_yscale("log")
         ax.set_ylim(0.8, 2 * G)
         ax.set_title(f"d={d}, T={T}")
-        ax.set_xlabel("generation n")
+        style.generation_axis(ax, label="generation n")
     axes[0].set_ylabel(r"test error / $\sigma^2 d/(T-d-1)$")
     axes[0].plot([], [], label="fixed-X accumulate law", **THEORY)
     axes[0].plot([], [], color="black", linestyle=":", label=r"$\pi^2/6$ bound")
@@ -92,24 +162,51 @@ def designs(outdir, seeds=None, progress=None):
     return style.save(fig, outdir, "linreg_designs", {"seeds": seeds})
 
 
-def convention(outdir, seeds=None, progress=None):
-    """Indexing: the replace law counted in fits (ours) and shifted by one (a downstream fit)."""
+@style.styled
+def convention(outdir, seeds=None, progress=None, *, d=32, T=100, sigma2=1.0, generations=20):
+    """Indexing: the replace law counted in fits (ours) and shifted by one (a downstream fit).
+
+    Dohmatob et al. (2024) count n generators and then one downstream fit, so their
+    replace law reads ``sigma^2 d (n + 1) / (T - d - 1)`` where ours, counting fits, reads
+    ``sigma^2 d n / (T - d - 1)``; the simulation (generation 1 = the fit on real labels)
+    follows ours.
+
+    Args:
+        outdir: the folder to write ``linreg_convention.{pdf,png}`` into.
+        seeds: seeds (default 4000).
+        progress: passed to the runner (``False`` silences it).
+        d: features.
+        T: rows per generation (``> d + 1``).
+        sigma2: label noise variance.
+        generations: fits in the chain.
+
+    Returns:
+        The PDF and PNG paths.
+    """
     seeds = seeds or 4000
-    cfg = LinRegConfig(d=32, T=100, sigma2=1.0, generations=20, regime="replace")
+    cfg = LinRegConfig(d=d, T=T, sigma2=sigma2, generations=generations, regime="replace")
     res = run(cfg, seeds, 0, progress=progress)
     x = res.generation
-    fig, ax = plt.subplots(figsize=style.COLUMN)
+    fig = style.figure(style.COLUMN)
+    ax = fig.subplots()
     style.band(ax, x, res.metrics["test_error"], style.PALETTE[0], label="simulation (n = fits)", marker="o", markersize=2)
-    ax.plot(x, theory_linreg.expected_test_error(x, 32, 100, 1.0, "replace", "fit"), label="law, n fits", **THEORY)
+    ax.plot(x, theory_linreg.expected_test_error(x, d, T, sigma2, "replace", "fit"), label="law, n fits", **THEORY)
     ax.plot(
         x,
-        theory_linreg.expected_test_error(x, 32, 100, 1.0, "replace", "downstream"),
+        theory_linreg.expected_test_error(x, d, T, sigma2, "replace", "downstream"),
         color=style.PALETTE[3],
         linestyle="-.",
         label="law, n generators + downstream fit",
     )
-    ax.set_xlabel("generation n")
+    style.generation_axis(ax, label="generation n")
     ax.set_ylabel(r"test error $\|w_n-w^*\|^2$")
-    ax.set_title(f"Replace, d=32, T=100: the one-generation shift ({seeds} seeds)")
+    ax.set_title(f"Replace, d={d}, T={T}: the one-generation shift ({seeds} seeds)")
     ax.legend()
     return style.save(fig, outdir, "linreg_convention", {"config": config_hash(cfg), "seeds": seeds})
+
+
+FIGURES = {
+    "linreg_gerstgrasser": gerstgrasser_grid,
+    "linreg_designs": designs,
+    "linreg_convention": convention,
+}
