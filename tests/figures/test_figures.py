@@ -1,0 +1,99 @@
+"""Every registered figure renders from a small run; make_all writes where it is told, by default the cwd.
+
+The small settings share configs across figures (the three regression figures run one
+config between them; nature, regimes and logdet share replace and accumulate), so the file
+simulates four configs in all (and nature's single trajectories); the cache is a
+temporary folder shared by this module's tests.
+``-m slow`` renders each figure with its default settings (at 64 seeds).
+"""
+
+import functools
+import inspect
+
+import matplotlib
+import pytest
+
+import model_collapse.figures as figures
+from model_collapse.experiments.models.config import ConfigError
+from model_collapse.figures import gaussian, linreg
+
+SEEDS = 64
+
+# Small but complete settings per registered figure: a new figure adds its own here.
+SMALL = {
+    "linreg_gerstgrasser": dict(d=4, T_values=(10,), sigma2_values=(1.0,), generations=6, regimes=("replace",)),
+    "linreg_designs": dict(d=4, T_values=(10,), generations=6, variants=(("replace", "fixed"),)),
+    "linreg_convention": dict(d=4, T=10, generations=6),
+    "gaussian_nature": dict(M_values=(8,), generations=6, trajectories=1),
+    "gaussian_regimes": dict(M=8, generations=6, real_fractions=(0.5,), estimators=("unbiased",)),
+    # dim=1 reuses nature's and regimes' configs; the slow test below draws the default dim=10.
+    "gaussian_logdet": dict(dim=1, M=8, generations=6, regimes=("replace", "accumulate"), estimators=("unbiased",)),
+}
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("collapse-cache")
+
+
+@pytest.fixture
+def cache(cache_dir, monkeypatch):
+    monkeypatch.setenv("COLLAPSE_CACHE", str(cache_dir))
+    return cache_dir
+
+
+def _rc():
+    return dict(matplotlib.rcParams.copy())  # a copy: the auto-backend sentinel stays unresolved
+
+
+def test_registry_is_the_union_of_the_model_modules():
+    assert figures.FIGURES == {**linreg.FIGURES, **gaussian.FIGURES}
+    assert set(SMALL) == set(figures.FIGURES), "give each registered figure small settings in SMALL"
+
+
+@pytest.mark.parametrize("name", sorted(figures.FIGURES))
+def test_signature(name):
+    params = list(inspect.signature(figures.FIGURES[name]).parameters.values())
+    assert [p.name for p in params[:3]] == ["outdir", "seeds", "progress"]
+    assert params[1].default is None and params[2].default is None
+    for p in params[3:]:
+        assert p.kind is p.KEYWORD_ONLY and p.default is not p.empty, p.name
+        assert p.name in figures.FIGURES[name].__doc__, f"{name}: document {p.name}"
+
+
+@pytest.mark.parametrize("name", list(figures.FIGURES))
+def test_each_figure_renders(name, cache, tmp_path):
+    before = _rc()
+    paths = figures.FIGURES[name](tmp_path, seeds=SEEDS, progress=False, **SMALL[name])
+    assert _rc() == before, f"{name} left rcParams changed"
+    assert [p.name for p in paths] == [f"{name}.pdf", f"{name}.png"]
+    pdf, png = (p.read_bytes() for p in paths)
+    assert pdf.startswith(b"%PDF") and png.startswith(b"\x89PNG")
+    assert f"seeds={SEEDS}".encode() in pdf
+    assert any(cache.iterdir()), "the run went through the cache in $COLLAPSE_CACHE"
+
+
+def test_make_all_defaults_to_the_working_directory(cache, tmp_path, monkeypatch):
+    name = "linreg_convention"
+    monkeypatch.setitem(figures.FIGURES, name, functools.partial(figures.FIGURES[name], **SMALL[name]))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    package = {p: p.stat().st_mtime_ns for p in figures.FIGURE_DIR.iterdir()}
+    paths = figures.make_all(seeds=SEEDS, only=[name], progress=False)
+    assert [p.resolve() for p in paths] == [work / "collapse-figures" / f"{name}.{ext}" for ext in ("pdf", "png")]
+    assert all(p.is_file() for p in paths)
+    assert {p: p.stat().st_mtime_ns for p in figures.FIGURE_DIR.iterdir()} == package, "wrote into the package"
+
+
+def test_make_all_refuses_an_unknown_figure(tmp_path):
+    with pytest.raises(ConfigError, match="unknown figure"):
+        figures.make_all(tmp_path, only=["no_such_figure"])
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(figures.FIGURES))
+def test_each_figure_renders_with_its_default_settings(name, cache, tmp_path):
+    paths = figures.FIGURES[name](tmp_path, seeds=SEEDS, progress=False)
+    assert [p.name for p in paths] == [f"{name}.pdf", f"{name}.png"]
