@@ -5,23 +5,24 @@ independent base seeds (disjoint PRNG streams: seed ``s`` keys every seed index 
 ``fold_in(key(s), i)``) and measures how often the checks reject:
 
 * **family-wise** (the report's own verdict): the fraction of runs in which *any*
-  check fails at the Bonferroni-corrected level. Nominal: at most ``alpha``
-  (Bonferroni is conservative, and upper-bound laws may be loose). Runs are
-  independent, so the count is binomial and its interval is Clopper-Pearson.
+  check fails under Holm's step-down procedure. Nominal: at most ``alpha`` (Holm, like
+  Bonferroni, bounds the family-wise rate, and upper-bound laws may be loose). Runs
+  are independent, so the count is binomial and its interval is Clopper-Pearson.
 * **per check, at levels** ``0.01, 0.05, 0.1``: the fraction of (run, check) pairs
-  whose p-value falls below the level, separately for ``expectation`` checks
-  (nominal: exactly the level) and for ``upper_bound`` checks (nominal: at most the
-  level). Checks of one run share simulations, so they are not independent: the
+  whose p-value falls below the level, separately for each kind of check (its
+  verdict's ``nominal_is``: exactly the level for ``expectation``, at most the level
+  for bounds). Checks of one run share simulations, so they are not independent: the
   interval treats each run as one cluster (the per-run rejection fractions are
   independent across runs; a t interval on their mean).
 * **per law**, at level 0.05: the same cluster interval over the law's checks, with
-  a Bonferroni correction over laws, so one miscalibrated law (a heavy tail that
-  biases the z-score) is flagged even when the pooled rate hides it.
+  a Bonferroni correction over laws (of the intervals' confidence, not of the
+  verdicts), so one miscalibrated law (a heavy tail that biases the z-score) is
+  flagged even when the pooled rate hides it.
 
 The family-wise rate at ``alpha = 1e-3`` is nearly never observed, so by itself it
 cannot tell a calibrated test from a conservative one; the per-check rates at
-larger levels can, and they exercise the same z-scores (the verdict at ``alpha/m``
-is the same z compared with a larger critical value).
+larger levels can, and they exercise the same p-values (Holm compares the same
+p-values with thresholds between ``alpha/m`` and ``alpha``).
 
 What the verdicts promise is an *upper bound*: a correct law fails at most as often
 as stated. So the calibration is *consistent* when no observed rate is significantly
@@ -48,6 +49,7 @@ from scipy import stats as sps
 
 from .models.config import ConfigError
 from .laws import DEFAULT_ALPHA, Check, Law, verify
+from .laws.verdicts import as_verdict
 from .engine.runner import run
 
 __all__ = ["calibrate", "p_value", "LEVELS", "DEFAULT_BASE_SEEDS", "DEFAULT_SEEDS", "format_calibration"]
@@ -59,12 +61,23 @@ LAW_LEVEL = 0.05
 
 
 def p_value(check: Check) -> float:
-    """The check's p-value under its law: two-sided for an expectation, one-sided for a bound (NaN if refused)."""
+    """The check's p-value under its law (NaN if refused): its own, or from its z-score and kind."""
+    if check.p_value is not None:
+        return float(check.p_value)
     if check.z is None:
         return float("nan")
     if check.kind == "expectation":
         return float(2 * sps.norm.sf(abs(check.z)))
+    if check.kind == "lower_bound":
+        return float(sps.norm.cdf(check.z))
     return float(sps.norm.sf(check.z))
+
+
+def _nominal_is(kind: str) -> str:
+    try:
+        return as_verdict(kind).nominal_is
+    except ValueError:  # a kind that needs parameters (asymptotic): conservative by construction
+        return "upper bound"
 
 
 def _binomial_interval(k: int, n: int, confidence: float) -> list[float]:
@@ -143,7 +156,7 @@ def calibrate(
     family_ci = _binomial_interval(fails, B, confidence)
     family = {
         "nominal": alpha,
-        "nominal_is": "upper bound (Bonferroni)",
+        "nominal_is": "upper bound (Holm)",
         "runs": B,
         "runs_with_a_failure": fails,
         "rate": fails / B,
@@ -152,7 +165,7 @@ def calibrate(
     }
 
     per_level = []
-    for kind in ("expectation", "upper_bound"):
+    for kind in dict.fromkeys(kinds.tolist()):  # every kind present, in order of appearance
         cols = (kinds == kind) & honest
         if not cols.any():
             continue
@@ -162,7 +175,7 @@ def calibrate(
             per_level.append({
                 "kind": kind,
                 "level": level,
-                "nominal_is": "exact" if kind == "expectation" else "upper bound",
+                "nominal_is": _nominal_is(kind),
                 "checks_per_run": int(cols.sum()),
                 "rejections": int(rejected.sum()),
                 "rate": rate,
@@ -180,6 +193,7 @@ def calibrate(
             continue
         rejected = p[:, cols] < LAW_LEVEL
         k = int(cols.sum())
+        zs = [abs(c.z) for checks in runs for c in checks if c.law == law.id and c.z is not None]
         runs_any = int(rejected.any(axis=1).sum())
         bound = min(1.0, LAW_LEVEL * k)
         ci = _binomial_interval(runs_any, B, law_conf)
@@ -192,8 +206,7 @@ def calibrate(
             "runs_with_a_rejection": runs_any,
             "runs_with_a_rejection_nominal_at_most": bound,
             "interval": ci,
-            "max_abs_z": float(np.max(np.abs([[c.z for c in checks if c.law == law.id and c.z is not None]
-                                               for checks in runs]))),
+            "max_abs_z": float(max(zs)) if zs else None,
             "consistent": ci[0] <= bound,
         })
 
@@ -247,7 +260,8 @@ def format_calibration(cal: dict) -> str:
     for e in sorted(laws, key=lambda e: -e["runs_with_a_rejection"] / max(e["runs_with_a_rejection_nominal_at_most"], 1e-9))[:3]:
         lines.append(f"  {'consistent  ' if e['consistent'] else 'TOO MANY    '}{e['id']}: {e['runs_with_a_rejection']} of "
                      f"{cal['family']['runs']} runs (a correct law: at most "
-                     f"{e['runs_with_a_rejection_nominal_at_most'] * cal['family']['runs']:.1f} expected), rate per check {e['rate']:.3f}, max |z| {e['max_abs_z']:.2f}")
+                     f"{e['runs_with_a_rejection_nominal_at_most'] * cal['family']['runs']:.1f} expected), rate per check {e['rate']:.3f}"
+                     + ("" if e["max_abs_z"] is None else f", max |z| {e['max_abs_z']:.2f}"))
     lines.append("")
     lines.append(f"verdict: {'calibrated' if cal['consistent'] else 'NOT CALIBRATED'}")
     return "\n".join(lines)

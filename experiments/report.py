@@ -8,57 +8,78 @@ import os
 import time
 from pathlib import Path
 
+from scipy import stats as sps
+
 from .engine.cache import cached_run
 from .models.config import config_dict, config_hash
-from .laws import DEFAULT_ALPHA, Law, power_seeds, select_laws, verify
+from .laws import DEFAULT_ALPHA, Law, power_seeds, select_laws, status, verify
 
 __all__ = ["build_report", "write_report", "reproduce", "QUICK_SEEDS"]
 
 QUICK_SEEDS = 2048
 
 
-def _max_z(kind: str, rows) -> float | None:
+def _max_z(law: Law, rows) -> float | None:
+    """The largest observed |z| (for a bound, the largest z in the direction that would contradict it)."""
     zs = [c.z for c in rows if c.z is not None]
-    if not zs:
-        return None
-    return float(max(abs(z) for z in zs)) if kind == "expectation" else float(max(zs))
+    return None if not zs else float(law.verdict.extreme(zs))
 
 
 def build_report(laws: list[Law], checks, results, alpha: float, elapsed: dict[str, float] | None = None) -> dict:
-    """The report as a JSON-serialisable dict: one entry per law, with its checks."""
+    """The report as a JSON-serialisable dict: one entry per law, with its checks.
+
+    ``passed`` (per law and overall) means "no check failed"; ``verdict`` is ``pass``,
+    ``fail`` or ``inconclusive`` (no check failed but some were refused).
+    """
     total = len(checks)
+    scored = [c for c in checks if c.p_value is not None]
     by_law: dict[str, list] = {}
     for c in checks:
         by_law.setdefault(c.law, []).append(c)
     entries = []
     for law in laws:
         rows = by_law[law.id]
-        res = results[config_hash(law.config)]
+        key = config_hash(law.config)
+        res = results[key]
         entries.append({
             "id": law.id,
             "title": law.title,
             "kind": law.kind,
+            "verdict_kind": law.kind,
             "metric": law.metric,
             "reference": dataclasses.asdict(law.reference),
             "config": config_dict(law.config),
-            "config_hash": config_hash(law.config),
+            "config_hash": key,
             "seeds": res.seeds,
             "seed": res.seed,
-            "seconds": (elapsed or {}).get(config_hash(law.config)),
+            "seconds": (elapsed or {}).get(key),
             "checks": [c.to_json() for c in rows],
             "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": power_seeds(law, res, alpha, total)},
-            "max_abs_z": _max_z(law.kind, rows),
+            "max_abs_z": _max_z(law, rows),
             "refused": [{"generation": c.generation, "reason": c.refused} for c in rows if c.refused],
             "passed": all(c.passed for c in rows),
+            "verdict": status(rows),
         })
     return {
         "alpha": alpha,
         "checks": len(checks),
         "refused_checks": sum(c.refused is not None for c in checks),
-        "correction": "Bonferroni over every check in the report",
+        "correction": "Holm step-down over every scored check in the report",
+        "holm": {
+            "scored_checks": len(scored),
+            "first_step_level": alpha / len(scored) if scored else None,
+            "first_step_critical_z": ({"two_sided": float(sps.norm.isf(alpha / len(scored) / 2)),
+                                       "one_sided": float(sps.norm.isf(alpha / len(scored)))} if scored else None),
+            "failed": sum(not c.passed for c in checks),
+        },
         "passed": all(e["passed"] for e in entries),
+        "verdict": status(checks),
         "laws": entries,
     }
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -71,31 +92,47 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     js = outdir / "report.json"
     _atomic_text(js, json.dumps(report, indent=1))
+    verdict = {"pass": "every law passes", "fail": "SOME LAWS FAIL",
+               "inconclusive": "no law fails, but some checks were refused: inconclusive"}[
+        report.get("verdict", "pass" if report["passed"] else "fail")]
+    holm = report.get("holm", {})
     lines = [
         "# Verification report",
         "",
-        f"Family-wise false-alarm rate {report['alpha']:g} over {report['checks']} checks ({report['correction']}). "
-        f"Verdict: **{'every law passes' if report['passed'] else 'SOME LAWS FAIL'}**.",
+        f"Family-wise false-alarm rate {report['alpha']:g} over {report['checks']} checks ({report['correction']}"
+        + (f"; {holm['scored_checks']} scored, the first step at {holm['first_step_level']:.3g}: critical |z| "
+           f"{holm['first_step_critical_z']['two_sided']:.2f} two-sided, {holm['first_step_critical_z']['one_sided']:.2f} "
+           "one-sided" if holm.get("first_step_level") else "")
+        + f"). Verdict: **{verdict}**.",
         "",
-        "| law | paper, theorem | kind | seeds | seeds for 99% power | generations | max z | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "| law | formula | paper, theorem | kind | seeds | seeds for 99% power | generations | largest \\|z\\| | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for e in report["laws"]:
         ref = e["reference"]
         gens = ",".join(str(c["generation"]) + ("*" if c["refused"] else "") for c in e["checks"])
         maxz = "-" if e["max_abs_z"] is None else f"{e['max_abs_z']:.2f}"
+        names = [a.split(",")[0].strip() for a in ref["authors"].split(" and ")]
+        who = names[0] if len(names) == 1 else (" & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
+        law_verdict = e.get("verdict", "pass" if e["passed"] else "fail")
         lines.append(
-            f"| `{e['id']}` | {ref['authors'].split(',')[0]} et al. {ref['year']}, {ref['theorem'].split('(')[0].strip()} "
-            f"| {e['kind']} | {e['seeds']} | {e['power']['wrong_law_rejected_from_seeds']} | {gens} | {maxz} | {'pass' if e['passed'] else 'FAIL'} |"
+            f"| `{e['id']}` | {_cell(e['title'])} | {who} {ref['year']}, {ref['theorem'].split('(')[0].strip()} "
+            f"| {e['kind']} | {e['seeds']} | {e['power']['wrong_law_rejected_from_seeds']} | {gens} | {maxz} "
+            f"| {'FAIL' if law_verdict == 'fail' else law_verdict} |"
         )
     lines += [
         "",
-        "max z: the largest |z| over the checked generations (for a bound, the largest signed z).",
+        "Holm's step-down procedure: the p-values of the scored checks, sorted, are compared with alpha/m,",
+        "alpha/(m-1), ..., alpha, and the checks before the first one above its threshold fail; the chance that",
+        "any check of correct laws fails is at most alpha. Refused checks take no part.",
+        "largest |z|: the largest observed |z| over the checked generations (for an upper bound, the largest z;",
+        "for a lower bound, the largest -z): compare it with the first step's critical value.",
         "generations marked * were refused: at this seed count the metric's skewness makes the z-score's tail",
-        "more than twice its nominal rate (see `theory/tails.py`); rerun with more seeds to check them.",
+        "more than twice its nominal rate (see `theory/tails.py`); rerun with more seeds to check them. A law",
+        "with a refused check is inconclusive, not passed.",
         "seeds for 99% power: the seed count from which the same check rejects the law's deliberately wrong twin",
         "(off by one generation, the other estimator, 1/i for 1/i^2, or a bound that is too tight) with",
-        "probability at least 0.99, estimated from this run's standard deviations.",
+        "probability at least 0.99, estimated from this run's standard deviations (or the theory's variance).",
     ]
     md = outdir / "report.md"
     _atomic_text(md, "\n".join(lines) + "\n")
@@ -127,7 +164,7 @@ def reproduce(outdir, quick=False, only=None, seeds=None, progress=None, alpha=D
         report = build_report(laws, checks, results, alpha, elapsed)
         paths += write_report(report, outdir)
     else:
-        report = {"passed": True, "laws": [], "checks": 0, "alpha": alpha}
+        report = {"passed": True, "verdict": "pass", "laws": [], "checks": 0, "alpha": alpha}
     if names:
         fig_seeds = seeds or (max(256, QUICK_SEEDS // 4) if quick else None)
         paths += make_all(outdir / "figures", seeds=fig_seeds, only=names, progress=progress)

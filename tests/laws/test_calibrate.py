@@ -6,11 +6,10 @@ right. The slow test reruns the whole registry's verification on 40 independent 
 seeds and requires the observed false-alarm rates to match the nominal ones: each of
 its intervals is at confidence 0.99 (per law 1 - 0.01/laws), so with a fixed seed the
 outcome is deterministic and a correct package would fail it with probability about
-0.01 per interval (the family-wise, six level and one Bonferroni-corrected per-law
-interval family: at most ~8%).
+0.01 per interval (the family-wise, six level and one per-law interval family, whose
+confidence is Bonferroni-corrected over laws: at most ~8%).
 """
 
-import dataclasses
 import json
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 from model_collapse.experiments import LinRegConfig
 from model_collapse.experiments.calibrate import _cluster_interval, calibrate, p_value
 from model_collapse.experiments.cli import main
-from model_collapse.experiments.laws import LAWS, Check, Law, select_laws
+from model_collapse.experiments.laws import LAWS, Check, Expectation, Law, select_laws
 from model_collapse.theory import linreg as theory_linreg
 
 CFG = LinRegConfig(d=3, T=20, sigma2=1.0, generations=8, regime="replace", sampler="exact")
@@ -27,11 +26,12 @@ REF = LAWS["linreg/replace/fixed"].reference
 
 
 def _law(shift=0):
-    return Law(id=f"small/replace/shift{shift}", title="", reference=REF, config=CFG, metric="test_error",
-               kind="expectation",
-               predict=lambda n: theory_linreg.expected_test_error(np.asarray(n) + shift, 3, 20, 1.0, "replace"),
-               perturbed=lambda n: theory_linreg.expected_test_error(np.asarray(n) + 1, 3, 20, 1.0, "replace"),
-               generations=(1, 2, 4, 8))
+    def predict(cfg, n, shift=shift):
+        return theory_linreg.expected_test_error(np.asarray(n) + shift, cfg.d, cfg.T, cfg.sigma2, "replace")
+
+    return Law(id=f"small/replace/shift{shift}", title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1)", reference=REF,
+               config=CFG, metric="test_error", verdict=Expectation(), predict=predict,
+               perturbed=lambda cfg, n: predict(cfg, n, shift + 1), generations=(1, 2, 4, 8))
 
 
 def test_a_correct_law_is_calibrated():

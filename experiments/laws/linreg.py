@@ -1,0 +1,108 @@
+"""Linear-regression laws (Dohmatob et al. 2024; Gerstgrasser et al. 2024).
+
+Each prediction is a function of the config: ``d``, ``T`` and ``sigma2`` (and, for a
+shared design, that design's ``tr (X^T X)^-1``) come from the config the law is
+checked at.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ...theory import linreg as theory_linreg
+from ..models.linreg import LinRegConfig, shared_design_trace_inverse
+from .references import DOHMATOB, GERSTGRASSER
+from .registry import Law, register_law, setting
+from .verdicts import Expectation, UpperBound
+
+__all__ = ["expected", "harmonic_twin", "bound", "one_generation"]
+
+
+def expected(regime: str, shift: int = 0):
+    """``(cfg, n) -> E||w_n - w*||^2`` (given the design where it is shared), ``shift`` generations later."""
+
+    def predict(cfg, n):
+        n = np.asarray(n) + shift
+        if cfg.design == "shared":
+            return theory_linreg.conditional_test_error(n, cfg.sigma2, shared_design_trace_inverse(cfg), regime)
+        return theory_linreg.expected_test_error(n, cfg.d, cfg.T, cfg.sigma2, regime)
+
+    predict.__qualname__ = f"expected[{regime}{f', shift={shift}' if shift else ''}]"
+    return predict
+
+
+def harmonic_twin(cfg, n):
+    """The tempting wrong accumulate law: weights ``1/i`` instead of ``1/i^2`` (a harmonic, unbounded sum)."""
+    return theory_linreg.one_generation_error(cfg.d, cfg.T, cfg.sigma2) * np.array(
+        [np.sum(1.0 / np.arange(1, k + 1)) for k in np.atleast_1d(n)])
+
+
+def bound(cfg, n):
+    """``pi^2/6 sigma2 d/(T-d-1)`` at every ``n``."""
+    return np.full(np.shape(n), theory_linreg.accumulate_limit(cfg.d, cfg.T, cfg.sigma2))
+
+
+def one_generation(cfg, n):
+    """A bound that is too tight: the one-generation error, exceeded from ``n = 2`` on."""
+    return np.full(np.shape(n), theory_linreg.one_generation_error(cfg.d, cfg.T, cfg.sigma2))
+
+
+def _register() -> None:
+    base = dict(d=32, T=100, sigma2=1.0)
+    replace = LinRegConfig(**base, generations=20, regime="replace")
+    accumulate = LinRegConfig(**base, generations=50, regime="accumulate")
+    gens_r, gens_a = (1, 2, 5, 10, 20), (1, 2, 3, 5, 10, 50)
+
+    register_law(Law(
+        id="linreg/replace/fixed",
+        title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, fixed design)",
+        reference=DOHMATOB, config=replace, metric="test_error", verdict=Expectation(),
+        predict=expected("replace"), perturbed=expected("replace", shift=1),
+        generations=gens_r, covers=setting("linreg", regime="replace", design="fixed"),
+    ))
+    register_law(Law(
+        id="linreg/replace/fresh",
+        title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, a fresh design every generation)",
+        reference=DOHMATOB, config=dataclasses.replace(replace, design="fresh"), metric="test_error",
+        verdict=Expectation(), predict=expected("replace"), perturbed=expected("replace", shift=1),
+        generations=gens_r, covers=setting("linreg", regime="replace", design="fresh"),
+    ))
+    register_law(Law(
+        id="linreg/accumulate/fixed",
+        title="E||w_n - w*||^2 = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (accumulate, fixed design)",
+        reference=GERSTGRASSER, config=accumulate, metric="test_error", verdict=Expectation(),
+        predict=expected("accumulate"), perturbed=harmonic_twin,
+        generations=gens_a, covers=setting("linreg", regime="accumulate", design="fixed"),
+    ))
+    register_law(Law(
+        id="linreg/accumulate/bound",
+        title="E||w_n - w*||^2 <= pi^2/6 sigma^2 d/(T-d-1) at every n (accumulate, fixed design)",
+        reference=GERSTGRASSER, config=accumulate, metric="test_error", verdict=UpperBound(),
+        predict=bound, perturbed=one_generation,
+        generations=(2, 5, 10, 50), covers=setting("linreg", regime="accumulate", design="fixed"),
+    ))
+    heavy = dataclasses.replace(replace, design="shared", T=10, d=8, generations=max(gens_r))
+    register_law(Law(
+        id="linreg/replace/given-X/heavy-tail",
+        title="E[||w_n - w*||^2 | X] = sigma^2 n tr(X^T X)^-1 at T = d + 2, where the unconditional error "
+        "has infinite variance (the honest check there)",
+        reference=DOHMATOB, config=heavy, metric="test_error", verdict=Expectation(),
+        predict=expected("replace"), perturbed=expected("replace", shift=1),
+        generations=gens_r, covers=setting("linreg", regime="replace", design="shared"),
+    ))
+    for regime, cfg_base, gens in (("replace", replace, gens_r), ("accumulate", accumulate, gens_a)):
+        cfg = dataclasses.replace(cfg_base, design="shared", T=48, d=8, generations=max(gens))
+        weights = "n" if regime == "replace" else "sum_{i<=n} 1/i^2"
+        register_law(Law(
+            id=f"linreg/{regime}/given-X",
+            title=f"E[||w_n - w*||^2 | X] = sigma^2 tr(X^T X)^-1 {weights} ({regime}, one design for all seeds)",
+            reference=GERSTGRASSER if regime == "accumulate" else DOHMATOB,
+            config=cfg, metric="test_error", verdict=Expectation(),
+            predict=expected(regime), perturbed=expected(regime, shift=1),
+            generations=gens, covers=setting("linreg", regime=regime, design="shared"),
+        ))
+
+
+_register()

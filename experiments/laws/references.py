@@ -1,0 +1,158 @@
+"""The papers behind the laws, and their BibTeX (``collapse cite LAW``).
+
+A :class:`Reference` names a paper and the theorem of it that a law reproduces. Its
+BibTeX keeps the fields apart, as BibTeX expects: ``journal``, ``volume`` and ``pages``
+for an article, ``booktitle`` for a conference paper, and the arXiv identifier as
+``eprint`` with ``archivePrefix = {arXiv}`` (the identifier alone, e.g. ``2404.01413``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = [
+    "Reference",
+    "ALEMOHAMMAD",
+    "BERTRAND",
+    "DEY_DONOHO",
+    "DOHMATOB",
+    "GERSTGRASSER",
+    "KAZDAN",
+    "SHUMAILOV",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """A paper, and the theorem of it that a law reproduces.
+
+    Attributes:
+        key: the BibTeX key.
+        authors: ``Last, First and Last, First ...`` (BibTeX's form).
+        year: of publication.
+        title: the paper's title.
+        venue: the journal (an article), the proceedings (a conference paper) or
+            ``arXiv preprint`` (a preprint).
+        theorem: the statement reproduced (BibTeX ``note``).
+        arxiv: the arXiv identifier (``eprint``), e.g. ``"2404.01413"``.
+        doi: the DOI, without ``https://doi.org/``.
+        volume, pages: of a journal article (``pages`` as ``755--759``).
+        entry: the BibTeX entry type: ``article``, ``inproceedings`` or ``misc``
+            (a preprint).
+    """
+
+    key: str
+    authors: str
+    year: int
+    title: str
+    venue: str
+    theorem: str
+    arxiv: str | None = None
+    doi: str | None = None
+    volume: str | None = None
+    pages: str | None = None
+    entry: str = "misc"
+
+    def __post_init__(self):
+        if self.entry not in ("article", "inproceedings", "misc"):
+            raise ValueError(f"{self.key}: entry must be article, inproceedings or misc, got {self.entry!r}")
+
+    def short(self) -> str:
+        """``First author et al. year`` (or both names for two authors)."""
+        names = [a.split(",")[0].strip() for a in self.authors.split(" and ")]
+        who = names[0] if len(names) == 1 else (f"{names[0]} & {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
+        return f"{who} {self.year}"
+
+    def bibtex(self) -> str:
+        fields = [("author", self.authors), ("title", "{" + self.title + "}")]
+        if self.entry == "article":
+            fields += [("journal", self.venue), ("volume", self.volume), ("pages", self.pages)]
+        elif self.entry == "inproceedings":
+            fields.append(("booktitle", self.venue))
+        else:
+            fields.append(("howpublished", self.venue))
+        fields.append(("year", str(self.year)))
+        if self.arxiv:
+            fields += [("eprint", self.arxiv), ("archivePrefix", "arXiv")]
+        if self.doi:
+            fields.append(("doi", self.doi))
+        fields.append(("note", self.theorem))
+        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields if v)
+        return f"@{self.entry}{{{self.key},\n{body}\n}}"
+
+
+GERSTGRASSER = Reference(
+    key="gerstgrasser2024collapse",
+    authors="Gerstgrasser, Matthias and Schaeffer, Rylan and Dey, Apratim and Rafailov, Rafael and Sleight, Henry and "
+    "Hughes, John and Korbak, Tomasz and Agrawal, Rajashree and Pai, Dhruv and Gromov, Andrey and Roberts, Daniel A. "
+    "and Yang, Diyi and Donoho, David L. and Koyejo, Sanmi",
+    year=2024,
+    title="Is Model Collapse Inevitable? Breaking the Curse of Recursion by Accumulating Real and Synthetic Data",
+    venue="arXiv preprint",
+    theorem="Theorem 1 (accumulate: test error sigma^2 d/(T-d-1) sum 1/i^2 <= pi^2/6 sigma^2 d/(T-d-1))",
+    arxiv="2404.01413",
+)
+DOHMATOB = Reference(
+    key="dohmatob2024demystified",
+    authors="Dohmatob, Elvis and Feng, Yunzhen and Kempe, Julia",
+    year=2024,
+    title="Model Collapse Demystified: The Case of Regression",
+    venue="Advances in Neural Information Processing Systems 37 (NeurIPS 2024)",
+    theorem="Theorem 1 (replace, OLS: test error grows linearly in the number of generations)",
+    arxiv="2402.07712",
+    entry="inproceedings",
+)
+SHUMAILOV = Reference(
+    key="shumailov2024collapse",
+    authors="Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Papernot, Nicolas and Anderson, Ross and Gal, Yarin",
+    year=2024,
+    title="AI models collapse when trained on recursively generated data",
+    venue="Nature",
+    volume="631",
+    pages="755--759",
+    theorem="Theorem on recursive Gaussian fitting (supplementary: the variance collapses a.s., the mean drifts)",
+    doi="10.1038/s41586-024-07566-y",
+    entry="article",
+)
+KAZDAN = Reference(
+    key="kazdan2024thrive",
+    authors="Kazdan, Joshua and Schaeffer, Rylan and Dey, Apratim and Gerstgrasser, Matthias and Rafailov, Rafael and "
+    "Donoho, David L. and Koyejo, Sanmi",
+    year=2024,
+    title="Collapse or Thrive? Perils and Promises of Synthetic Data in a Self-Generating World",
+    venue="arXiv preprint",
+    theorem="Multivariate Gaussian refitting under replace and accumulate (MLE covariance)",
+    arxiv="2410.16713",
+)
+DEY_DONOHO = Reference(
+    key="dey2024universality",
+    authors="Dey, Apratim and Donoho, David L.",
+    year=2024,
+    title="Universality of the $\\pi^2/6$ Pathway in Avoiding Model Collapse",
+    venue="arXiv preprint",
+    theorem="Accumulation keeps the error bounded (the pi^2/6 pathway)",
+    arxiv="2410.22812",
+)
+ALEMOHAMMAD = Reference(
+    key="alemohammad2024mad",
+    authors="Alemohammad, Sina and Casco-Rodriguez, Josue and Luzi, Lorenzo and Humayun, Ahmed Imtiaz and "
+    "Babaei, Hossein and LeJeune, Daniel and Siahkoohi, Ali and Baraniuk, Richard G.",
+    year=2024,
+    title="Self-Consuming Generative Models Go MAD",
+    venue="The Twelfth International Conference on Learning Representations (ICLR 2024)",
+    theorem="The fresh data loop: with enough fresh real samples in every generation the model does not collapse",
+    arxiv="2307.01850",
+    entry="inproceedings",
+)
+# Retraining on a *fixed* real dataset plus synthetic data (the setting of the augment
+# regime), not the fresh-data loop of ``mix``; no registered law cites it today.
+BERTRAND = Reference(
+    key="bertrand2024stability",
+    authors="Bertrand, Quentin and Bose, Avishek Joey and Duplessis, Alexandre and Jiralerspong, Marco and Gidel, Gauthier",
+    year=2024,
+    title="On the Stability of Iterative Retraining of Generative Models on their own Data",
+    venue="The Twelfth International Conference on Learning Representations (ICLR 2024)",
+    theorem="Iterative retraining on a fixed real dataset mixed with synthetic data is stable when the real share is large enough",
+    arxiv="2310.00429",
+    entry="inproceedings",
+)

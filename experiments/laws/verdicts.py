@@ -1,0 +1,445 @@
+"""The kinds of law, each an object that owns its test.
+
+A law's *verdict* turns what the simulation measured at one generation into a
+statistic and a p-value under the law, and says:
+
+* :meth:`Verdict.test`: ``(statistic, p_value)`` from the prediction and the run's
+  mean, standard error and seed count (and, for :class:`Distribution`, the per-seed
+  values). A small p-value contradicts the law.
+* :meth:`Verdict.passes`: ``p_value > level``, where ``level`` is the check's share of
+  the family-wise false-alarm rate (Holm's step-down procedure decides it; see
+  :mod:`.check`).
+* :meth:`Verdict.refusal`: ``None``, or why no honest p-value exists at this seed
+  count (the z-based kinds: a skewed metric's z-score tail; see
+  :mod:`model_collapse.theory.tails`).
+* :meth:`Verdict.power_seeds`: the seed count from which the same test rejects a
+  deliberately wrong prediction (the law's twin) with probability :data:`POWER`.
+
+The kinds:
+
+=================  ==========================================================  ===========
+kind               passes at level ``a`` iff                                    false alarms
+=================  ==========================================================  ===========
+``expectation``    ``|z| < z(a/2)``, ``z = (mean - predicted)/sem``             exact (CLT)
+``upper_bound``    ``z < z(a)`` (the mean may lie far below the bound)          at most a
+``lower_bound``    ``z > -z(a)``                                                at most a
+``asymptotic``     ``|mean - predicted| <= tol(cfg) |predicted| + z' sem``      at most a
+``probability``    exact binomial test of the count ``mean * seeds`` of a 0/1   at most a
+                   metric: ``p > a``
+``distribution``   Kolmogorov-Smirnov test of the per-seed values against the   exact
+                   predicted CDF: ``p > a``
+``deterministic``  ``|mean - predicted| <= rtol |predicted| + atol`` (no seeds  n/a
+                   involved: a metric whose standard error is 0)
+=================  ==========================================================  ===========
+
+``z(a)`` is the upper ``a`` quantile of the standard normal. The asymptotic kind is
+for deterministic equivalents whose bias is of order ``1/size``: the null hypothesis
+is ``|E metric - predicted| <= tol(cfg) |predicted|``, whose exact p-value for the
+observed ``x = |mean - predicted|/sem`` and ``t = tol |predicted|/sem`` is
+``P(|N(t, 1)| >= x) = Phi(t - x) + Phi(-t - x)`` (the largest over the null, reached
+at a bias of exactly ``tol |predicted|``), so ``z'`` lies between ``z(a)`` and
+``z(a/2)``. ``tol(cfg)`` must shrink with the size (``c/d``, say): register such a law
+at two sizes, so that the report shows the gap closing.
+
+A z-kind whose standard error is 0 (a metric that is deterministic at that
+generation) is not a z-test: it passes iff the mean equals the prediction up to float
+rounding (``1e-9`` relative), never by exact float equality.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import math
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+from scipy import stats as sps
+
+from ...theory import tails as theory_tails
+
+__all__ = [
+    "Verdict",
+    "Expectation",
+    "UpperBound",
+    "LowerBound",
+    "Asymptotic",
+    "Probability",
+    "Distribution",
+    "Deterministic",
+    "VERDICTS",
+    "as_verdict",
+    "POWER",
+]
+
+POWER = 0.99
+_ROUNDING = 1e-9  # relative tolerance of a z-kind whose standard error is 0
+
+
+def _z_power() -> float:
+    return float(sps.norm.isf(1 - POWER))
+
+
+class Verdict(abc.ABC):
+    """The interface every kind implements (see the module docstring)."""
+
+    name: ClassVar[str]
+    #: ``"exact"`` if a correct law is rejected at exactly the nominal rate (up to the
+    #: approximation the test rests on), ``"upper bound"`` if at most at that rate.
+    nominal_is: ClassVar[str] = "exact"
+    #: the statistic is a z-score (reported in the ``z`` column and by ``max |z|``).
+    z_score: ClassVar[bool] = False
+    #: the test needs every seed's value, not only the mean and its standard error.
+    needs_values: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def test(self, predicted: Any, mean: float, sem: float, seeds: int, *, cfg: Any = None,
+             values: np.ndarray | None = None) -> tuple[float, float]:
+        """``(statistic, p_value)`` of one generation's check under the law."""
+
+    def passes(self, p_value: float, level: float) -> bool:
+        """Whether a check with this p-value passes at ``level`` (its share of the family-wise rate)."""
+        return bool(p_value > level)
+
+    def critical(self, level: float) -> float | None:
+        """The statistic's critical value at ``level`` (``None`` where the statistic is not a z-score)."""
+        return None
+
+    def refusal(self, skewness: float, seeds: int, level: float) -> str | None:
+        """``None``, or why no honest p-value exists for a metric of this skewness at this seed count."""
+        return None
+
+    def honest_seeds(self, skewness, level: float) -> np.ndarray:
+        """The fewest seeds at which :meth:`refusal` returns ``None`` (1 where it never refuses)."""
+        return np.ones(np.shape(skewness))
+
+    def power_seeds(self, predicted: Any, wrong: Any, mean: float, std: float, level: float, *,
+                    skewness: float = 0.0, cfg: Any = None) -> float:
+        """Seeds from which the test rejects the prediction ``wrong`` with probability >= :data:`POWER`.
+
+        ``predicted`` is the law's prediction, ``mean`` and ``std`` what the run measured
+        (the truth, as far as the run knows it). ``inf`` if ``wrong`` is not separable.
+        """
+        return math.inf
+
+    def extreme(self, statistics: list[float]) -> float | None:
+        """The statistic most against the law (``max |z|`` for a two-sided z)."""
+        return max((abs(s) for s in statistics), default=None)
+
+    def describe(self) -> str:
+        """One line: what passing means."""
+        return self.name
+
+
+# --------------------------------------------------------------------------------------
+# z-tests on the mean (the central limit theorem; refused where the tail is dishonest)
+
+
+class _ZTest(Verdict):
+    z_score = True
+    sides: ClassVar[int] = 2  # 2: two-sided; +1: only large z contradicts; -1: only small z
+
+    def critical(self, level: float) -> float:
+        return float(sps.norm.isf(level / 2 if self.sides == 2 else level))
+
+    def _p(self, z: float) -> float:
+        if self.sides == 2:
+            return float(2 * sps.norm.sf(abs(z)))
+        return float(sps.norm.sf(self.sides * z))
+
+    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+        predicted, mean, sem = float(predicted), float(mean), float(sem)
+        if not sem > 0:
+            ok = abs(mean - predicted) <= _ROUNDING * max(abs(predicted), abs(mean))
+            if ok:
+                return 0.0, 1.0
+            z = math.copysign(math.inf, mean - predicted)
+            return z, self._p(z)
+        z = (mean - predicted) / sem
+        return z, self._p(z)
+
+    def refusal(self, skewness, seeds, level):
+        zc = self.critical(level)
+        err = float(theory_tails.edgeworth_relative_error(skewness, seeds, zc))
+        if err <= theory_tails.HONEST_RELATIVE_ERROR:
+            return None
+        if not np.isfinite(skewness):
+            return "the metric's variance or skewness is infinite for this config: no z-score is honest"
+        need = float(theory_tails.seeds_for_honest_z(skewness, zc))
+        return (f"skewness {float(skewness):.3g}: with {seeds} seeds the z-score's tail is off by {err:.2g}x its "
+                f"nominal rate; needs >= {int(need):,} seeds")
+
+    def honest_seeds(self, skewness, level):
+        return np.asarray(theory_tails.seeds_for_honest_z(skewness, self.critical(level)), np.float64)
+
+    def _delta(self, predicted, wrong, mean) -> float:
+        return abs(float(predicted) - float(wrong))
+
+    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+        # The z-check with standard error std/sqrt(N) rejects a prediction off by delta
+        # with probability >= POWER once sqrt(N) delta/std >= z* + z_POWER (one tail
+        # suffices); and the check must not be refused at N.
+        delta = self._delta(predicted, wrong, mean)
+        honest = float(self.honest_seeds(skewness, level))
+        if not (delta > 0 and np.isfinite(honest) and np.isfinite(std)):
+            return math.inf
+        needed = ((self.critical(level) + _z_power()) * float(std) / delta) ** 2
+        return max(needed, honest, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectation(_ZTest):
+    """The law gives ``E metric`` exactly: a two-sided z-test."""
+
+    name: ClassVar[str] = "expectation"
+    sides: ClassVar[int] = 2
+
+    def describe(self):
+        return "exact expectation: two-sided z-test on the mean"
+
+
+@dataclasses.dataclass(frozen=True)
+class UpperBound(_ZTest):
+    """The law bounds ``E metric`` from above: one-sided (only a mean above the bound contradicts it)."""
+
+    name: ClassVar[str] = "upper_bound"
+    nominal_is: ClassVar[str] = "upper bound"
+    sides: ClassVar[int] = 1
+
+    def _delta(self, predicted, wrong, mean):
+        return float(mean) - float(wrong)  # how far the true mean exceeds the (too tight) wrong bound
+
+    def extreme(self, statistics):
+        return max(statistics, default=None)
+
+    def describe(self):
+        return "upper bound on the expectation: one-sided z-test (a loose bound passes)"
+
+
+@dataclasses.dataclass(frozen=True)
+class LowerBound(_ZTest):
+    """The law bounds ``E metric`` from below: one-sided (only a mean below the bound contradicts it)."""
+
+    name: ClassVar[str] = "lower_bound"
+    nominal_is: ClassVar[str] = "upper bound"
+    sides: ClassVar[int] = -1
+
+    def _delta(self, predicted, wrong, mean):
+        return float(wrong) - float(mean)
+
+    def extreme(self, statistics):
+        return max((-s for s in statistics), default=None)
+
+    def describe(self):
+        return "lower bound on the expectation: one-sided z-test (a loose bound passes)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Asymptotic(_ZTest):
+    """A deterministic equivalent: ``E metric = predicted (1 + O(tol))`` with ``tol(cfg)`` shrinking with size.
+
+    Attributes:
+        tolerance: ``cfg -> tol``, the relative bias the law allows at ``cfg``
+            (e.g. ``lambda cfg: 2 / cfg.d``).
+        rate: how ``tol`` shrinks, in words (``"2/d"``), for titles and reports.
+    """
+
+    tolerance: Callable[[Any], float]
+    rate: str = ""
+    name: ClassVar[str] = "asymptotic"
+    nominal_is: ClassVar[str] = "upper bound"
+    z_score: ClassVar[bool] = False
+
+    def _tol(self, cfg) -> float:
+        if cfg is None:
+            raise ValueError("an asymptotic check needs the config (its tolerance is a function of it)")
+        tol = float(self.tolerance(cfg))
+        if not (tol >= 0 and math.isfinite(tol)):
+            raise ValueError(f"the asymptotic tolerance must be finite and >= 0, got {tol}")
+        return tol
+
+    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+        predicted, mean, sem = float(predicted), float(mean), float(sem)
+        slack = self._tol(cfg) * abs(predicted)
+        gap = abs(mean - predicted)
+        if not sem > 0:
+            ok = gap <= slack + _ROUNDING * max(abs(predicted), abs(mean))
+            return (0.0, 1.0) if ok else (math.inf, 0.0)
+        x, t = gap / sem, slack / sem
+        # sup over |bias| <= slack of P(|N(bias, 1)| >= x): at |bias| = slack.
+        p = float(sps.norm.sf(x - t) + sps.norm.sf(x + t))
+        return (gap - slack) / sem, min(1.0, p)
+
+    def critical(self, level):
+        return float(sps.norm.isf(level))  # the one-sided bound on z'; see the module docstring
+
+    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+        # The run's mean stands for the truth (the law itself holds only up to its tolerance).
+        excess = abs(float(mean) - float(wrong)) - self._tol(cfg) * abs(float(wrong))
+        honest = float(self.honest_seeds(skewness, level))
+        if not (excess > 0 and np.isfinite(honest) and np.isfinite(std)):
+            return math.inf
+        z = float(sps.norm.isf(level / 2))  # z' <= z(level/2)
+        return max(((z + _z_power()) * float(std) / excess) ** 2, honest, 1.0)
+
+    def extreme(self, statistics):
+        return max(statistics, default=None)
+
+    def describe(self):
+        rate = f" (tolerance {self.rate})" if self.rate else ""
+        return f"asymptotic equivalent{rate}: |mean - predicted| <= tol |predicted| + z' sem"
+
+
+# --------------------------------------------------------------------------------------
+# Exact tests: a count of successes, a distribution, a deterministic value
+
+_ALTERNATIVE = {"equals": "two-sided", "at_most": "greater", "at_least": "less"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Probability(Verdict):
+    """The law gives ``P(event)`` of a 0/1 metric: an exact binomial test of the count of successes.
+
+    The run's ``mean`` of a 0/1 metric times its seed count is the count. ``law``:
+    ``"equals"`` (two-sided), ``"at_most"`` (the probability is at most the
+    prediction: only too many successes contradict it) or ``"at_least"``.
+    """
+
+    law: str = "equals"
+    name: ClassVar[str] = "probability"
+    nominal_is: ClassVar[str] = "upper bound"  # a discrete test is conservative
+
+    def __post_init__(self):
+        if self.law not in _ALTERNATIVE:
+            raise ValueError(f"law must be one of {', '.join(_ALTERNATIVE)}, got {self.law!r}")
+
+    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+        p0 = float(predicted)
+        if not 0 <= p0 <= 1:
+            raise ValueError(f"a probability law must predict a value in [0, 1], got {p0}")
+        count = float(mean) * seeds
+        k = int(round(count))
+        if abs(count - k) > 1e-6 * max(1.0, count) or not 0 <= k <= seeds:
+            raise ValueError(f"mean {mean} over {seeds} seeds is not a count of successes: the metric is not 0/1")
+        return float(k), float(sps.binomtest(k, seeds, p0, alternative=_ALTERNATIVE[self.law]).pvalue)
+
+    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+        # Normal approximation of the binomial test of p0 = wrong when the truth is p1 = predicted.
+        p0, p1 = float(wrong), float(predicted)
+        if self.law == "at_most":
+            delta = p1 - p0
+        elif self.law == "at_least":
+            delta = p0 - p1
+        else:
+            delta = abs(p1 - p0)
+        if not delta > 0:
+            return math.inf
+        za = float(sps.norm.isf(level / 2 if self.law == "equals" else level))
+        n = ((za * math.sqrt(p0 * (1 - p0)) + _z_power() * math.sqrt(p1 * (1 - p1))) / delta) ** 2
+        return max(n, 1.0)
+
+    def extreme(self, statistics):
+        return None
+
+    def describe(self):
+        return {"equals": "probability: exact two-sided binomial test of the count of successes",
+                "at_most": "probability at most: exact one-sided binomial test",
+                "at_least": "probability at least: exact one-sided binomial test"}[self.law]
+
+
+def _cdf(dist) -> Callable:
+    return dist.cdf if hasattr(dist, "cdf") else dist
+
+
+@dataclasses.dataclass(frozen=True)
+class Distribution(Verdict):
+    """The law gives the metric's distribution: a Kolmogorov-Smirnov test of the per-seed values.
+
+    The law's ``predict(cfg, n)`` returns, for each generation, a distribution: an
+    object with a ``cdf`` (a frozen :mod:`scipy.stats` distribution; its ``mean()``
+    fills the report's ``predicted`` column) or a CDF function. The check needs every
+    seed's value, which it recomputes from the run's seeds
+    (:func:`model_collapse.experiments.simulate_seeds`: the same values the run reduced).
+    """
+
+    name: ClassVar[str] = "distribution"
+    needs_values: ClassVar[bool] = True
+
+    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+        if values is None:
+            raise ValueError("a distribution check needs the per-seed values")
+        res = sps.kstest(np.asarray(values, np.float64), _cdf(predicted))
+        return float(res.statistic), float(res.pvalue)
+
+    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+        # Dvoretzky-Kiefer-Wolfowitz: the empirical CDF lies within t/sqrt(N) of the truth
+        # with probability >= POWER (t = sqrt(log(2/(1-POWER))/2)), and the KS test rejects
+        # beyond c/sqrt(N) (c = sqrt(log(2/level)/2) bounds its critical value), so a wrong
+        # CDF at sup-distance D is rejected once sqrt(N) D >= c + t.
+        grid = _grid(predicted, wrong)
+        gap = float(np.max(np.abs(_cdf(predicted)(grid) - _cdf(wrong)(grid)))) if grid.size else 0.0
+        if not gap > 0:
+            return math.inf
+        c = math.sqrt(math.log(2 / level) / 2)
+        t = math.sqrt(math.log(2 / (1 - POWER)) / 2)
+        return max(((c + t) / gap) ** 2, 1.0)
+
+    def extreme(self, statistics):
+        return None
+
+    def describe(self):
+        return "distribution: Kolmogorov-Smirnov test of the per-seed values"
+
+
+def _grid(*dists) -> np.ndarray:
+    """Points at which to compare CDFs: each distribution's quantiles where it has ``ppf``."""
+    q = np.linspace(0.0005, 0.9995, 2000)
+    pts = [np.asarray(d.ppf(q), np.float64) for d in dists if hasattr(d, "ppf")]
+    pts = np.concatenate(pts) if pts else np.array([])
+    return pts[np.isfinite(pts)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Deterministic(Verdict):
+    """The metric is deterministic (standard error 0): equal to the prediction within a tolerance.
+
+    Passes iff ``|mean - predicted| <= rtol |predicted| + atol``; its p-value is 1 (pass)
+    or 0 (fail), so Holm's procedure always rejects a failed one and never a passed one.
+    """
+
+    rtol: float = 1e-9
+    atol: float = 0.0
+    name: ClassVar[str] = "deterministic"
+
+    def _tol(self, predicted: float) -> float:
+        return self.rtol * abs(predicted) + self.atol
+
+    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+        gap = abs(float(mean) - float(predicted))
+        return gap, (1.0 if gap <= self._tol(float(predicted)) else 0.0)
+
+    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+        return 1.0 if abs(float(wrong) - float(predicted)) > self._tol(float(predicted)) else math.inf
+
+    def extreme(self, statistics):
+        return None
+
+    def describe(self):
+        return f"deterministic: |mean - predicted| <= {self.rtol:g} |predicted| + {self.atol:g}"
+
+
+VERDICTS: dict[str, type[Verdict]] = {
+    cls.name: cls for cls in (Expectation, UpperBound, LowerBound, Asymptotic, Probability, Distribution, Deterministic)
+}
+
+
+def as_verdict(kind: "Verdict | str") -> Verdict:
+    """A verdict object from itself or a kind name (``"expectation"``, ``"upper_bound"``, ...)."""
+    if isinstance(kind, Verdict):
+        return kind
+    simple = {"expectation": Expectation, "upper_bound": UpperBound, "lower_bound": LowerBound,
+              "probability": Probability, "distribution": Distribution, "deterministic": Deterministic}
+    if kind in simple:
+        return simple[kind]()
+    raise ValueError(f"unknown verdict kind {kind!r}; choose one of: {', '.join(VERDICTS)} (asymptotic needs a "
+                     "tolerance: pass Asymptotic(tolerance=...))")
