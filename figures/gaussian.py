@@ -21,7 +21,6 @@ import numpy as np
 from ..experiments import GaussianConfig, config_hash, get_model, simulate_seeds
 from ..experiments.engine.cache import cached_run as run
 from ..theory import gaussian as theory_gaussian
-
 from . import style
 
 __all__ = ["FIGURES", "nature", "regimes", "logdet"]

@@ -12,7 +12,6 @@ import numpy as np
 from ..experiments import LinRegConfig, config_hash, get_model
 from ..experiments.engine.cache import cached_run as run
 from ..theory import linreg as theory_linreg
-
 from . import style
 
 __all__ = ["FIGURES", "gerstgrasser_grid", "designs", "convention"]

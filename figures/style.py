@@ -23,7 +23,6 @@ Use it for a figure of your own::
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
