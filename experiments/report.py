@@ -33,13 +33,13 @@ def build_report(laws: list[Law], checks, results, alpha: float, elapsed: dict[s
     """
     total = len(checks)
     scored = [c for c in checks if c.p_value is not None]
-    by_law: dict[str, list] = {}
+    by_law: dict[tuple, list] = {}
     for c in checks:
-        by_law.setdefault(c.law, []).append(c)
+        by_law.setdefault((c.law, c.config), []).append(c)
     entries = []
     for law in laws:
-        rows = by_law[law.id]
         key = config_hash(law.config)
+        rows = by_law.get((law.id, key)) or by_law[law.id, None]
         res = results[key]
         entries.append({
             "id": law.id,

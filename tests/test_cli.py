@@ -96,3 +96,141 @@ def test_console_script_reports_no_traceback():
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------
+# A command line that explains itself
+
+SMALL = ["--d", "4", "--T", "20", "--generations", "5", "--sampler", "exact", "--seeds", "512", "--quiet"]
+
+
+def test_help_shows_metavars_choices_and_defaults(capsys):
+    for argv in (["simulate", "linreg", "--help"], ["simulate", "gaussian", "--help"], ["verify", "--help"],
+                 ["figures", "--help"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # help wraps lines
+    assert "CFG_" not in out
+    assert "--d D" in out and "--T T" in out and "--dim DIM" in out and "--real-fraction REAL_FRACTION" in out
+    assert "features (default: 32)" in out and "(default: replace)" in out and "accumulate-subsample" in out
+    assert "(default: unbiased)" in out and "(default: 4000)" in out
+    # The sampler's default differs by model, and the help says which and why.
+    assert "the default differs by model (linreg: faithful, gaussian: exact)" in out
+    assert "linreg uses faithful by default: raw rows" in out and "gaussian uses exact by default" in out
+    # verify: the config options, the statuses, Holm; figures: where they go by default.
+    assert "each law's own config" in out and "--generations-checked N" in out and "Holm" in out
+    assert "3 inconclusive" in out and "2 bad input" in out
+    assert "collapse-figures in the working directory" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["simulate", "gaussian", "--m", "3"], "did you mean --M?"),
+    (["simulate", "linreg", "--sigma", "2"], "did you mean --sigma2?"),
+    (["simulate", "linreg", "--sig", "2"], "did you mean --sigma2?"),  # no silent abbreviation
+    (["simulate", "linreg", "--M", "3"], "--M is an option of gaussian, not of linreg"),
+    (["simulate", "linreg", "--regime", "acumulate"], "did you mean accumulate?"),
+    (["verify", "linreg/replace/fixd"], "did you mean linreg/replace/fixed?"),
+    (["verify", "--d", "4"], "name a law or a model, e.g. `collapse verify linreg --d ...`"),
+    (["verify", "linreg", "--dim", "3"], "--dim is not a linreg config option"),
+    (["verify", "linreg/replace/fixed", "--design", "shared"], "the law is for design=fixed, not design=shared"),
+])
+def test_typos_and_misplaced_options_get_one_helpful_line(capsys, argv, message):
+    status, out, err = _run(capsys, *argv)
+    assert status == 2 and out == "" and err.count("\n") == 1 and message in err, err
+
+
+def test_collapse_alone_lists_the_commands_and_version(capsys):
+    status, out, err = _run(capsys)
+    assert status == 2 and all(c in err for c in ("simulate", "verify", "calibrate", "reproduce", "cite", "exit status"))
+    from model_collapse.experiments import __version__
+
+    status, out, _ = _run(capsys, "--version")
+    assert status == 0 and f"model-collapse) {__version__}" in out
+
+
+def test_verify_a_law_at_my_config(capsys):
+    status, out, err = _run(capsys, "verify", "linreg/replace/fixed", *SMALL)
+    assert status == 0, err
+    assert "Holm step-down over 3 scored checks" in out and "critical |z|" in out and "z*" in out
+    assert "largest |z|" in out and "seeds for 99% power" in out and "verdict: PASS" in out
+    status, out, err = _run(capsys, "verify", "linreg/replace/fixed", *SMALL, "--json", "--generations-checked", "1", "5")
+    data = json.loads(out)
+    assert status == 0 and data["verdict"] == "pass" and data["correction"] == "holm"
+    assert data["laws"][0]["config"]["d"] == 4 and data["laws"][0]["config"]["T"] == 20
+    assert [c["predicted"] for c in data["checks"]] == pytest.approx([4 / 15, 20 / 15])  # sigma2 d n/(T-d-1)
+    assert data["laws"][0]["power"]["wrong_law_rejected_from_seeds"] > 0
+
+
+def test_verify_exit_statuses_fail_and_inconclusive(capsys, monkeypatch):
+    import dataclasses
+
+    from model_collapse.experiments.laws import LAWS, check
+
+    law = LAWS["linreg/replace/fixed"]
+    twin = dataclasses.replace(law, id="test/twin", predict=law.perturbed)
+    monkeypatch.setitem(LAWS, "test/twin", twin)
+    status, out, _ = _run(capsys, "verify", "test/twin", *SMALL)
+    assert status == 1 and "verdict: FAIL" in out
+    # Every check refused (as for a metric of infinite variance): inconclusive, not a pass.
+    monkeypatch.setattr(check, "metric_skewness", lambda cfg, metric, gens: np.full(np.shape(gens), np.inf))
+    status, out, _ = _run(capsys, "verify", "linreg/replace/fixed", *SMALL)
+    assert status == 3 and "INCONCLUSIVE" in out and "refused linreg/replace/fixed at generation 1" in out
+
+
+@pytest.mark.parametrize("error", [RuntimeError("a bug"), ValueError("also a bug"), KeyError("missing")])
+def test_an_internal_error_shows_its_traceback_and_exits_1(capsys, monkeypatch, error):
+    from model_collapse.experiments import cli
+
+    def broken(args):
+        raise error
+
+    monkeypatch.setattr(cli, "_cite", broken)
+    status, out, err = _run(capsys, "cite", "all")
+    assert status == 1 and "Traceback (most recent call last)" in err and type(error).__name__ in err
+    assert "collapse: error" not in err
+
+
+def test_output_to_a_closed_pipe_ends_quietly():
+    cmd = [sys.executable, "-m", "model_collapse.experiments.cli", "verify", "--list"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first write
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and err == b""
+    shell = subprocess.run(["bash", "-c", "set -o pipefail; " + " ".join(cmd) + " | head -1"], capture_output=True,
+                           text=True, timeout=120)
+    assert shell.returncode == 0 and shell.stderr == "" and shell.stdout.startswith("linreg/replace/fixed")
+
+
+def test_figures_write_to_the_working_directory_by_default():
+    from model_collapse.experiments.cli import _build_parser
+
+    assert _build_parser().parse_args(["figures"]).outdir is None
+
+
+def test_boolean_config_fields_parse_false_as_false():
+    import argparse
+    from typing import ClassVar
+
+    from model_collapse.experiments.cli import _add_config_options
+    from model_collapse.experiments.models.config import config_dataclass
+
+    @config_dataclass
+    class Toggle:
+        """A config with a flag.
+
+        Attributes:
+            n: a count. flag: a switch.
+        """
+
+        n: int = 3
+        flag: bool = True
+
+        model: ClassVar[str] = "toggle"
+
+    parser = argparse.ArgumentParser()
+    _add_config_options(parser, Toggle)
+    assert parser.parse_args([]).cfg_flag is True
+    assert parser.parse_args(["--no-flag"]).cfg_flag is False and parser.parse_args(["--flag"]).cfg_flag is True
+    assert Toggle(flag=parser.parse_args(["--no-flag"]).cfg_flag).flag is False
+    assert "a switch" in parser.format_help() and "--flag, --no-flag" in parser.format_help()

@@ -103,3 +103,75 @@ def test_distributed_settings_are_valid_or_one_line_errors(address, num, pid, au
     elif not auto:
         assert set(out) == {"coordinator_address", "num_processes", "process_id"}
         assert 0 <= out["process_id"] < out["num_processes"] and ":" in out["coordinator_address"]
+
+
+# --------------------------------------------------------------------------------------
+# Config hygiene: one value, one config, one cache key, through the API and the CLI
+
+
+@settings(max_examples=100, deadline=None)
+@given(k=st.integers(0, 10**6), d=st.integers(1, 50))
+def test_integral_values_are_one_config_and_one_hash(k, d):
+    from model_collapse.experiments import config_hash
+
+    a = LinRegConfig(d=d, T=d + 10, sigma2=k)
+    for b in (LinRegConfig(d=d, T=d + 10, sigma2=float(k)), LinRegConfig(d=np.int64(d), T=np.int32(d + 10),
+                                                                         sigma2=np.float64(k))):
+        assert a == b and config_hash(a) == config_hash(b) and hash(a) == hash(b)
+    assert type(b.d) is int and type(b.sigma2) is float
+
+
+def test_the_cli_parses_to_the_same_config_and_key():
+    from model_collapse.experiments import config_hash
+    from model_collapse.experiments.cli import _build_parser, _config_from_args
+
+    model = get_model("gaussian")
+    parser = _build_parser()
+    configs = [_config_from_args(model, parser.parse_args(["simulate", "gaussian", "--sigma2", v, "--M", m]))
+               for v, m in (("1", "20"), ("1.0", "20"), ("1e0", "20"))]
+    assert len({config_hash(c) for c in configs}) == 1 and configs[0] == GaussianConfig(sigma2=1, M=20)
+
+
+def _flagged(with_post_init: bool):
+    from typing import ClassVar
+
+    from model_collapse.experiments.models.config import config_dataclass
+
+    class Flagged:
+        flag: bool = True
+        model: ClassVar[str] = "flagged"
+
+    if with_post_init:  # every config of the package validates itself here
+        Flagged.__post_init__ = lambda self: None
+    return config_dataclass(Flagged)
+
+
+def test_boolean_fields_take_booleans_only():
+    Flagged = _flagged(with_post_init=True)
+    assert Flagged(flag=False).flag is False and Flagged(flag=np.bool_(False)).flag is False
+    for bad in ("False", 0, 1, None):
+        with pytest.raises(ConfigError):
+            Flagged(flag=bad)
+
+
+@pytest.mark.xfail(reason="config_dataclass normalises only configs that define __post_init__ (dataclasses "
+                          "calls __post_init__ only if it exists when the class is decorated)", strict=False)
+def test_a_config_without_its_own_checks_is_normalised_too():
+    Flagged = _flagged(with_post_init=False)
+    assert Flagged(flag=np.bool_(False)).flag is False
+    with pytest.raises(ConfigError):
+        Flagged(flag="False")
+
+
+@pytest.mark.parametrize("argv", [
+    ["simulate", "linreg", "--d", "8", "--T", "9"],
+    ["simulate", "gaussian", "--M", "2", "--dim", "3"],
+    ["verify", "linreg/replace/fixed", "--T", "4", "--d", "4"],
+    ["verify", "gaussian/mix", "--real-fraction", "0.33"],
+    ["cite", "no/such/law"],
+])
+def test_config_errors_are_one_line_with_status_2(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv + ["--quiet"] if argv[0] != "cite" else argv)
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == "" and err.startswith("collapse: error: ") and err.count("\n") == 1, err

@@ -65,6 +65,7 @@ class Check:
         p_value: under the law (``None`` if refused).
         statistic: the verdict's own statistic (z, KS distance, count, deviation).
         level: the threshold the p-value was compared with (Holm's step).
+        config: the hash of the config checked (one law may be checked at several).
     """
 
     law: str
@@ -81,6 +82,7 @@ class Check:
     statistic: float | None = None
     level: float | None = None
     sem_source: str = "empirical"
+    config: str | None = None
 
     @property
     def verdict(self) -> str:
@@ -173,12 +175,13 @@ def check_law(law: Law, result: Result, alpha: float = DEFAULT_ALPHA, checks: in
     if law.variance is not None and theory_variance:
         sem, source = np.sqrt(np.asarray(law.variance(cfg, gens), np.float64) / result.seeds), "theory"
     skew = metric_skewness(cfg, law.metric, gens)
+    key = config_hash(cfg)
     if verdict.needs_values and values is None:
         values = _seed_values(result, law.metric)
     rows = []
     for i, g in enumerate(gens):
         common = dict(law=law.id, generation=int(g), predicted=_float(predicted[i]), empirical=float(mean[i]),
-                      sem=float(sem[i]), kind=verdict.name, sem_source=source)
+                      sem=float(sem[i]), kind=verdict.name, sem_source=source, config=key)
         zc = verdict.critical(level) if verdict.z_score else None
         why = verdict.refusal(float(skew[i]), result.seeds, level)
         if why is not None:
