@@ -14,7 +14,7 @@ KEYS = {"workload", "sampler", "seeds", "reference_s_per_seed", "package_s_per_s
 
 @pytest.mark.slow
 def test_bench_quick_json_contract():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--json"], cwd=root, capture_output=True,
                           text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -37,7 +37,7 @@ def test_throughput_sizes_whole_micro_batches_within_the_cap():
 def test_throughput_mode_json_and_failures_as_entries(tmp_path):
     """``--throughput`` gives one entry per (workload, sampler, precision); a worker that
     times out becomes an entry with an ``error`` and the run goes on."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "t.jsonl"
     cmd = [sys.executable, "-m", "bench", "--throughput", "--json", "--workloads", "W2", "--samplers", "exact",
            "--precisions", "float32", "--time-cap", "0.2", "--repeats", "1", "--out", str(out)]

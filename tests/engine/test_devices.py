@@ -27,15 +27,15 @@ for name in sys.argv[2].split(","):
 print(json.dumps(out))
 """
 CONFIGS = """
-CONFIGS = {
-    "linreg": ex.LinRegConfig(d=4, T=12, generations=5, regime="accumulate"),
-    "gaussian": ex.GaussianConfig(dim=2, M=6, generations=5, regime="mix", real_fraction=0.5, sampler="faithful"),
-    "linreg32": ex.LinRegConfig(d=4, T=12, generations=5, regime="replace", precision="float32"),
-    # dim 6, 700 seeds: LAPACK batches big enough that jaxlib 0.10 shares them over the thread
-    # pool, which hung on 2 devices of a 2-core machine before model_collapse.experiments.engine.linalg.
-    "gaussian32": ex.GaussianConfig(dim=6, M=20, generations=10, regime="accumulate", sampler="exact",
-                                    precision="float32"),
-}
+import dataclasses
+CONFIGS = {}
+for name, model in ex.MODELS.items():  # every registered model's first example, in both precisions
+    CONFIGS[name] = model.examples()[0]
+    CONFIGS[name + "32"] = dataclasses.replace(model.examples()[0], precision="float32")
+# dim 6, 700 seeds: LAPACK batches big enough that jaxlib 0.10 shares them over the thread
+# pool, which hung on 2 devices of a 2-core machine before model_collapse.experiments.engine.linalg.
+CONFIGS["gaussian-lapack32"] = ex.GaussianConfig(dim=6, M=20, generations=10, regime="accumulate", sampler="exact",
+                                                 precision="float32")
 """
 SCRIPT = SCRIPT.replace("out = {}", CONFIGS + "out = {}")
 
@@ -47,9 +47,16 @@ def _run(devices: int, models) -> dict:
     return json.loads(proc.stdout)
 
 
-# The default suite: float64 linear regression and float32 Gaussian (both models, both
-# precisions, both samplers); -m slow adds the other two combinations.
-MODELS = [("linreg", "gaussian32"), pytest.param(("gaussian", "linreg32"), marks=pytest.mark.slow)]
+# The default suite: every model in float64 and the LAPACK case in float32 (both precisions,
+# both samplers); -m slow adds every model in float32.
+def _names():
+    import model_collapse.experiments as ex
+
+    return tuple(ex.MODELS)
+
+
+MODELS = [_names() + ("gaussian-lapack32",),
+          pytest.param(tuple(n + "32" for n in _names()), marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("models", MODELS, ids=lambda m: "-".join(m))

@@ -81,6 +81,9 @@ class Toy(Model):
     def theory_kinds(self, cfg):
         return {"x": "exact expectation" if cfg.regime == "replace" else None}
 
+    def examples(self):
+        return (ToyConfig(),)
+
     def laws(self):
         return []
 
