@@ -42,17 +42,17 @@ at ``confidence`` (default 0.99; per law ``1 - 0.01/laws``).
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import stats as sps
 
-from .models.config import ConfigError
+from .engine.runner import run
 from .laws import DEFAULT_ALPHA, Check, Law, verify
 from .laws.verdicts import as_verdict
-from .engine.runner import run
+from .models.config import ConfigError
 
-__all__ = ["calibrate", "p_value", "LEVELS", "DEFAULT_BASE_SEEDS", "DEFAULT_SEEDS", "format_calibration"]
+__all__ = ["DEFAULT_BASE_SEEDS", "DEFAULT_SEEDS", "LEVELS", "calibrate", "format_calibration", "p_value"]
 
 LEVELS = (0.01, 0.05, 0.1)
 DEFAULT_BASE_SEEDS = 40
@@ -94,7 +94,7 @@ def _cluster_interval(per_run: np.ndarray, confidence: float) -> tuple[float, li
         # The same fraction in every run (typically 0): no spread to estimate. Count each
         # run as one Bernoulli trial of that fraction (Clopper-Pearson over runs), which
         # is conservative for a constant 0 or 1.
-        return mean, _binomial_interval(int(round(mean * len(per_run))), len(per_run), confidence)
+        return mean, _binomial_interval(int(round(mean * len(per_run))), len(per_run), confidence)  # noqa: RUF046 (NumPy)
     sem = float(per_run.std(ddof=1) / np.sqrt(len(per_run)))
     half = float(sps.t.ppf(0.5 + confidence / 2, len(per_run) - 1)) * sem
     return mean, [max(0.0, mean - half), min(1.0, mean + half)]
@@ -236,14 +236,14 @@ def format_calibration(cal: dict) -> str:
     """A plain-text summary of :func:`calibrate`'s result."""
     fam = cal["family"]
     lines = [
-        f"calibration: {cal['laws']} laws, {cal['checks_per_run']} checks per run, {cal['seeds']} seeds per law, "
-        f"{fam['runs']} base seeds ({cal['base_seeds'][0]}..{cal['base_seeds'][-1]}), {cal['seconds']:.0f} s",
-        f"{cal['refused_per_run']} checks per run refused (no honest z-score at this seed count); "
-        f"intervals at {cal['confidence']:g} (per law {cal['law_confidence']:.4g}); runs are the clusters",
+        (f"calibration: {cal['laws']} laws, {cal['checks_per_run']} checks per run, {cal['seeds']} seeds per law, "
+         f"{fam['runs']} base seeds ({cal['base_seeds'][0]}..{cal['base_seeds'][-1]}), {cal['seconds']:.0f} s"),
+        (f"{cal['refused_per_run']} checks per run refused (no honest z-score at this seed count); "
+         f"intervals at {cal['confidence']:g} (per law {cal['law_confidence']:.4g}); runs are the clusters"),
         "",
         f"{'what':34s} {'nominal':>9} {'observed':>9}  {'interval':>19}  verdict (consistent: not above nominal)",
-        f"{'family-wise (any check fails)':34s} {'<=' + format(fam['nominal'], 'g'):>9} {fam['rate']:9.4f}  "
-        f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  {'consistent' if fam['consistent'] else 'INCONSISTENT'}",
+        (f"{'family-wise (any check fails)':34s} {'<=' + format(fam['nominal'], 'g'):>9} {fam['rate']:9.4f}  "
+         f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  {'consistent' if fam['consistent'] else 'INCONSISTENT'}"),
     ]
     for e in cal["levels"]:
         nominal = ("<=" if e["nominal_is"] == "upper bound" else "") + format(e["level"], "g")

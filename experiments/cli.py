@@ -35,7 +35,7 @@ import time
 import traceback
 import warnings
 
-__all__ = ["main", "entry", "EXIT_STATUSES"]
+__all__ = ["EXIT_STATUSES", "entry", "main"]
 
 PASSED, FAILED, BAD_INPUT, INCONCLUSIVE = 0, 1, 2, 3
 INTERRUPTED = 130  # the shell's status for a program stopped by SIGINT
@@ -424,7 +424,14 @@ def _laws_at(laws, overrides: dict, generations) -> list:
 
 
 def _verify(args) -> int:
-    from .laws import DEFAULT_ALPHA, law_metadata, power_seeds, select_laws, status, verify
+    from .laws import (
+        DEFAULT_ALPHA,
+        law_metadata,
+        power_seeds,
+        select_laws,
+        status,
+        verify,
+    )
     from .models.config import config_hash
 
     laws = select_laws(list(args.laws) + list(args.only or []))
@@ -516,7 +523,12 @@ def _print_verification(checks, summary, alpha: float, outcome: str) -> None:
 def _calibrate(args) -> int:
     from pathlib import Path
 
-    from .calibrate import DEFAULT_BASE_SEEDS, DEFAULT_SEEDS, calibrate, format_calibration
+    from .calibrate import (
+        DEFAULT_BASE_SEEDS,
+        DEFAULT_SEEDS,
+        calibrate,
+        format_calibration,
+    )
     from .laws import DEFAULT_ALPHA, select_laws
 
     laws = select_laws(args.only)
@@ -615,7 +627,7 @@ def _start_processes(args) -> None:
     if settings is not None and not distributed.is_primary():
         import tempfile
 
-        sys.stdout = open(os.devnull, "w")
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the rest of the process)
         if getattr(args, "outdir", None) is not None or args.command == "figures":
             args.outdir = tempfile.mkdtemp(prefix="collapse-secondary-")
         if getattr(args, "out", None) is not None:
@@ -705,7 +717,7 @@ def _main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("collapse: interrupted", file=sys.stderr)
         return INTERRUPTED
-    except Exception:  # a bug, not bad input: its traceback, never disguised as a one-line error
+    except Exception:  # noqa: BLE001 -- a bug, not bad input: its traceback, never disguised as a one-line error
         traceback.print_exc()
         return FAILED
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from scipy import stats as sps
 
 from .engine.cache import cached_run
-from .models.config import config_dict, config_hash
 from .laws import DEFAULT_ALPHA, Law, power_seeds, select_laws, status, verify
+from .models.config import config_dict, config_hash
 
-__all__ = ["build_report", "write_report", "reproduce", "QUICK_SEEDS"]
+__all__ = ["QUICK_SEEDS", "build_report", "reproduce", "write_report"]
 
 QUICK_SEEDS = 2048
 

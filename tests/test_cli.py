@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from model_collapse.experiments.cli import main
 from model_collapse.theory import linreg as L
 
@@ -93,7 +92,7 @@ def test_verify_lists_laws(capsys):
 def test_console_script_reports_no_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "model_collapse.experiments.cli", "simulate", "linreg", "--T", "3", "--d", "2"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
@@ -186,7 +185,7 @@ def test_an_internal_error_shows_its_traceback_and_exits_1(capsys, monkeypatch, 
         raise error
 
     monkeypatch.setattr(cli, "_cite", broken)
-    status, out, err = _run(capsys, "cite", "all")
+    status, _, err = _run(capsys, "cite", "all")
     assert status == 1 and "Traceback (most recent call last)" in err and type(error).__name__ in err
     assert "collapse: error" not in err
 
@@ -198,7 +197,7 @@ def test_output_to_a_closed_pipe_ends_quietly():
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0 and err == b""
     shell = subprocess.run(["bash", "-c", "set -o pipefail; " + " ".join(cmd) + " | head -1"], capture_output=True,
-                           text=True, timeout=120)
+                           text=True, timeout=120, check=False)
     assert shell.returncode == 0 and shell.stderr == "" and shell.stdout.startswith("linreg/replace/fixed")
 
 

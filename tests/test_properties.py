@@ -13,8 +13,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from model_collapse.experiments import ConfigError, GaussianConfig, LinRegConfig, get_model
+from model_collapse.experiments import (
+    ConfigError,
+    GaussianConfig,
+    LinRegConfig,
+    get_model,
+)
 from model_collapse.experiments.cli import main
 
 NUMBERS = st.one_of(
@@ -46,8 +50,8 @@ def _check_config(cls, kwargs):
 @given(d=NUMBERS, T=NUMBERS, sigma2=NUMBERS, generations=NUMBERS, regime=NAMES, design=NAMES, sampler=NAMES,
        precision=NAMES)
 def test_linreg_configs_are_valid_or_refused_in_one_line(d, T, sigma2, generations, regime, design, sampler, precision):
-    _check_config(LinRegConfig, dict(d=d, T=T, sigma2=sigma2, generations=generations, regime=regime, design=design,
-                                     sampler=sampler, precision=precision))
+    _check_config(LinRegConfig, {"d": d, "T": T, "sigma2": sigma2, "generations": generations, "regime": regime, "design": design,
+                                     "sampler": sampler, "precision": precision})
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -55,8 +59,8 @@ def test_linreg_configs_are_valid_or_refused_in_one_line(d, T, sigma2, generatio
        real_fraction=NUMBERS)
 def test_gaussian_configs_are_valid_or_refused_in_one_line(dim, M, sigma2, generations, regime, estimator, sampler,
                                                           real_fraction):
-    _check_config(GaussianConfig, dict(dim=dim, M=M, sigma2=sigma2, generations=generations, regime=regime,
-                                       estimator=estimator, sampler=sampler, real_fraction=real_fraction))
+    _check_config(GaussianConfig, {"dim": dim, "M": M, "sigma2": sigma2, "generations": generations, "regime": regime,
+                                       "estimator": estimator, "sampler": sampler, "real_fraction": real_fraction})
 
 
 TOKENS = st.sampled_from(["--d", "--T", "--M", "--dim", "--sigma2", "--generations", "--seeds", "--regime",

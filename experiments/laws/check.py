@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,14 +33,14 @@ from .registry import LAWS, Law, as_predictor
 from .verdicts import as_verdict
 
 __all__ = [
-    "Check",
     "DEFAULT_ALPHA",
+    "Check",
     "InconclusiveError",
+    "apply_holm",
     "assert_law",
     "check_law",
     "critical_z",
     "holm",
-    "apply_holm",
     "metric_skewness",
     "power_seeds",
     "status",
@@ -180,8 +181,8 @@ def check_law(law: Law, result: Result, alpha: float = DEFAULT_ALPHA, checks: in
         values = _seed_values(result, law.metric)
     rows = []
     for i, g in enumerate(gens):
-        common = dict(law=law.id, generation=int(g), predicted=_float(predicted[i]), empirical=float(mean[i]),
-                      sem=float(sem[i]), kind=verdict.name, sem_source=source, config=key)
+        common = {"law": law.id, "generation": int(g), "predicted": _float(predicted[i]), "empirical": float(mean[i]),
+                  "sem": float(sem[i]), "kind": verdict.name, "sem_source": source, "config": key}
         zc = verdict.critical(level) if verdict.z_score else None
         why = verdict.refusal(float(skew[i]), result.seeds, level)
         if why is not None:
@@ -287,7 +288,7 @@ def power_seeds(law: Law, result: Result, alpha: float, checks: int) -> int | No
     needed = [verdict.power_seeds(pred[i], wrong[i], summary.mean[g - 1], std[i], level, skewness=skew[i], cfg=cfg)
               for i, g in enumerate(gens)]
     best = min(needed)
-    return None if not math.isfinite(best) else int(math.ceil(best))
+    return None if not math.isfinite(best) else math.ceil(best)
 
 
 def _law_named(law_id) -> Law:
@@ -303,8 +304,8 @@ def _law_named(law_id) -> Law:
 
 
 def _rows_text(rows: list[Check]) -> str:
-    lines = [f"  {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'statistic':>10} {'p':>9} "
-             f"{'level':>9}  verdict"]
+    lines = [(f"  {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'statistic':>10} {'p':>9} "
+              f"{'level':>9}  verdict")]
     for c in rows:
         pred = "-" if c.predicted is None else f"{c.predicted:.6g}"
         stat = "-" if c.statistic is None else f"{c.statistic:.3g}"

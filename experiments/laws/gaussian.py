@@ -23,7 +23,6 @@ accumulate and mix, whose variance the real data keeps bounded.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ...theory import gaussian as tg
@@ -32,7 +31,7 @@ from .references import ALEMOHAMMAD, DEY_DONOHO, KAZDAN, SHUMAILOV
 from .registry import Law, register_law, setting
 from .verdicts import Expectation, UpperBound
 
-__all__ = ["curve", "formula", "TAME", "HEAVY"]
+__all__ = ["HEAVY", "TAME", "curve", "formula"]
 
 _REFS = {"replace": SHUMAILOV, "accumulate": DEY_DONOHO, "mix": ALEMOHAMMAD}
 _VERDICT = {"exact expectation": Expectation, "upper bound": UpperBound}

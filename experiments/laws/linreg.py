@@ -17,7 +17,7 @@ from .references import DOHMATOB, GERSTGRASSER
 from .registry import Law, register_law, setting
 from .verdicts import Expectation, UpperBound
 
-__all__ = ["expected", "harmonic_twin", "bound", "one_generation"]
+__all__ = ["bound", "expected", "harmonic_twin", "one_generation"]
 
 
 def expected(regime: str, shift: int = 0):
@@ -50,7 +50,7 @@ def one_generation(cfg, n):
 
 
 def _register() -> None:
-    base = dict(d=32, T=100, sigma2=1.0)
+    base = {"d": 32, "T": 100, "sigma2": 1.0}
     replace = LinRegConfig(**base, generations=20, regime="replace")
     accumulate = LinRegConfig(**base, generations=50, regime="accumulate")
     gens_r, gens_a = (1, 2, 5, 10, 20), (1, 2, 3, 5, 10, 50)

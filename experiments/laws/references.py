@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 
 __all__ = [
-    "Reference",
     "ALEMOHAMMAD",
     "BERTRAND",
     "DEY_DONOHO",
@@ -19,6 +18,7 @@ __all__ = [
     "GERSTGRASSER",
     "KAZDAN",
     "SHUMAILOV",
+    "Reference",
 ]
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..models.config import ConfigError, config_dict
 from .references import Reference
 from .verdicts import Verdict, as_verdict
 
-__all__ = ["Law", "LAWS", "Setting", "setting", "register_law", "select_laws", "law_metadata"]
+__all__ = ["LAWS", "Law", "Setting", "law_metadata", "register_law", "select_laws", "setting"]
 
 # Choice fields that change how a config is simulated, not what it simulates: a law
 # covers every value of these unless it says otherwise.
@@ -156,7 +157,7 @@ class Law:
         gens = tuple(int(g) for g in generations)
         if not gens or min(gens) < 1 or list(gens) != sorted(set(gens)):
             raise ValueError(f"{id}: generations must be increasing integers >= 1, got {generations!r}")
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_ = lambda name, value: object.__setattr__(self, name, value)
         set_("id", id)
         set_("title", title)
         set_("reference", reference)
@@ -185,7 +186,7 @@ class Law:
         """The verdict's name: ``expectation``, ``upper_bound``, ..."""
         return self.verdict.name
 
-    def at(self, config: Any = None, generations=None) -> "Law":
+    def at(self, config: Any = None, generations=None) -> Law:
         """The same law checked at ``config`` (default: its own) and ``generations``.
 
         ``generations`` defaults to the law's own that ``config`` simulates.

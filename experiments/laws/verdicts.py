@@ -51,7 +51,8 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats as sps
@@ -59,17 +60,17 @@ from scipy import stats as sps
 from ...theory import tails as theory_tails
 
 __all__ = [
-    "Verdict",
-    "Expectation",
-    "UpperBound",
-    "LowerBound",
-    "Asymptotic",
-    "Probability",
-    "Distribution",
-    "Deterministic",
-    "VERDICTS",
-    "as_verdict",
     "POWER",
+    "VERDICTS",
+    "Asymptotic",
+    "Deterministic",
+    "Distribution",
+    "Expectation",
+    "LowerBound",
+    "Probability",
+    "UpperBound",
+    "Verdict",
+    "as_verdict",
 ]
 
 POWER = 0.99
@@ -318,7 +319,7 @@ class Probability(Verdict):
         if not 0 <= p0 <= 1:
             raise ValueError(f"a probability law must predict a value in [0, 1], got {p0}")
         count = float(mean) * seeds
-        k = int(round(count))
+        k = int(round(count))  # noqa: RUF046 (NumPy)
         if abs(count - k) > 1e-6 * max(1.0, count) or not 0 <= k <= seeds:
             raise ValueError(f"mean {mean} over {seeds} seeds is not a count of successes: the metric is not 0/1")
         return float(k), float(sps.binomtest(k, seeds, p0, alternative=_ALTERNATIVE[self.law]).pvalue)
@@ -433,7 +434,7 @@ VERDICTS: dict[str, type[Verdict]] = {
 }
 
 
-def as_verdict(kind: "Verdict | str") -> Verdict:
+def as_verdict(kind: Verdict | str) -> Verdict:
     """A verdict object from itself or a kind name (``"expectation"``, ``"upper_bound"``, ...)."""
     if isinstance(kind, Verdict):
         return kind

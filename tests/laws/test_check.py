@@ -11,8 +11,6 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import stats as sps
-
 from model_collapse.experiments import ConfigError, GaussianConfig, LinRegConfig
 from model_collapse.experiments.engine.runner import MetricSummary, Result
 from model_collapse.experiments.laws import (
@@ -32,6 +30,7 @@ from model_collapse.experiments.laws import (
 )
 from model_collapse.experiments.report import build_report, write_report
 from model_collapse.theory import linreg as theory_linreg
+from scipy import stats as sps
 
 REF = LAWS["linreg/replace/fixed"].reference
 
@@ -247,7 +246,7 @@ def test_verify_runs_each_config_once_and_decides_with_holm():
         mean = law_a.predict(cfg, gens)
         return _result(cfg, mean, mean * 0.01, seeds=seeds)
 
-    rows, results = verify([law_a, law_b], seeds=500, runner=runner)
+    rows, _ = verify([law_a, law_b], seeds=500, runner=runner)
     assert len(calls) == 1 and len(rows) == len(law_a.generations) + len(law_b.generations)
     m = len(rows)
     assert all(r.level is not None and r.level >= 1e-3 / m and r.passed for r in rows)

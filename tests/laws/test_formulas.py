@@ -7,11 +7,10 @@ the mix recursion) and compares it with the law's own prediction.
 
 import numpy as np
 import pytest
-from scipy.special import digamma, gammaln
-
 from model_collapse.experiments import GaussianConfig
 from model_collapse.experiments.laws import LAWS
 from model_collapse.experiments.laws.gaussian import formula
+from scipy.special import digamma, gammaln
 
 M, SIGMA2, N = 20, 2.0, np.arange(1, 61)
 

@@ -12,7 +12,6 @@ seed count, which the test checks rather than assumes.
 
 import numpy as np
 import pytest
-
 from model_collapse.experiments import LinRegConfig, run
 from model_collapse.experiments.laws import LAWS, check_law
 from model_collapse.theory import linreg as L

@@ -11,8 +11,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from scipy import stats as sps
-
 from model_collapse.experiments.laws import (
     Asymptotic,
     Deterministic,
@@ -23,6 +21,7 @@ from model_collapse.experiments.laws import (
     UpperBound,
 )
 from model_collapse.experiments.laws.verdicts import VERDICTS, as_verdict
+from scipy import stats as sps
 
 LEVEL = 0.05
 R = 2000  # replications
@@ -161,32 +160,32 @@ def test_power_seeds_deliver_the_promised_power():
     rng = np.random.default_rng(4)
     level = 1e-3
     # Expectation: the truth 1.0, the twin 1.2, sd 1.
-    n = int(math.ceil(Expectation().power_seeds(1.0, 1.2, 1.0, 1.0, level)))
+    n = math.ceil(Expectation().power_seeds(1.0, 1.2, 1.0, 1.0, level))
     x = rng.normal(1.0, 1.0, size=(400, n))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
     v = Expectation()
     assert np.mean([not v.passes(v.test(1.2, m, s, n)[1], level) for m, s in zip(mean, sem)]) >= 0.97
     # An upper bound that is too tight: the mean 1.0 exceeds the wrong bound 0.9.
     u = UpperBound()
-    n = int(math.ceil(u.power_seeds(1.5, 0.9, 1.0, 1.0, level)))
+    n = math.ceil(u.power_seeds(1.5, 0.9, 1.0, 1.0, level))
     x = rng.normal(1.0, 1.0, size=(400, n))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
     assert np.mean([not u.passes(u.test(0.9, m, s, n)[1], level) for m, s in zip(mean, sem)]) >= 0.97
     assert math.isinf(u.power_seeds(1.5, 1.2, 1.0, 1.0, level))  # a loose wrong bound is never rejected
     # Probability: truth 0.3, twin 0.25.
     p = Probability()
-    n = int(math.ceil(p.power_seeds(0.3, 0.25, 0.3, 0.0, level)))
+    n = math.ceil(p.power_seeds(0.3, 0.25, 0.3, 0.0, level))
     counts = rng.binomial(n, 0.3, size=400)
     fails = {k: not p.passes(p.test(0.25, k / n, 0.0, n)[1], level) for k in np.unique(counts)}
     assert np.mean([fails[k] for k in counts]) >= 0.97
     # Distribution: N(0, 1) against the twin N(0.5, 1) (a DKW bound: conservative).
     d = Distribution()
-    n = int(math.ceil(d.power_seeds(sps.norm(0, 1), sps.norm(0.5, 1), 0.0, 1.0, level)))
+    n = math.ceil(d.power_seeds(sps.norm(0, 1), sps.norm(0.5, 1), 0.0, 1.0, level))
     x = rng.normal(size=(200, n))
     assert np.mean([not d.passes(d.test(sps.norm(0.5, 1), 0.0, 0.0, n, values=s)[1], level) for s in x]) >= 0.99
     # Asymptotic: the twin is off by more than its tolerance.
     a = Asymptotic(lambda cfg: 0.05)
-    n = int(math.ceil(a.power_seeds(1.0, 1.3, 1.0, 1.0, level, cfg=SimpleNamespace())))
+    n = math.ceil(a.power_seeds(1.0, 1.3, 1.0, 1.0, level, cfg=SimpleNamespace()))
     x = rng.normal(1.0, 1.0, size=(400, n))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
     cfg = SimpleNamespace()
