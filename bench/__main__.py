@@ -65,7 +65,11 @@ def worker_entry(spec: dict) -> dict:
     """One workload and sampler, every measurement in this process."""
     import jax
 
-    import model_collapse.experiments  # noqa: F401  (float64 on)
+    import model_collapse.experiments as experiments
+
+    # The package turns float64 on only around its own runs; the roofline's own draws are
+    # timed in this worker process, so float64 is switched on here for the whole process.
+    jax.config.update("jax_enable_x64", True)
 
     w = get_workload(spec["workload"])
     sampler, seeds, repeats = spec["sampler"], spec["seeds"], spec["repeats"]
@@ -134,7 +138,7 @@ def worker_entry(spec: dict) -> dict:
 
 def worker_scaling(spec: dict) -> dict:
     """The package alone, as the entry worker runs it up to its RSS reading, on ``seeds`` seeds."""
-    import model_collapse.experiments  # noqa: F401
+    import model_collapse.experiments as experiments  # noqa: F401
 
     w = get_workload(spec["workload"])
     cfg = w.make_config(spec["sampler"])

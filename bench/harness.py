@@ -38,7 +38,7 @@ def time_package(cfg, seeds: int, quantiles: bool = True) -> float:
     """Seconds for ``experiments.run`` on ``seeds`` seeds: with the default quantiles, or
     moments only (``quantiles=()``: per-generation means, standard errors and extremes,
     the reference's work of computing every seed's trajectory plus its mean)."""
-    import model_collapse.experiments
+    import model_collapse.experiments as experiments
 
     t = time.perf_counter()
     experiments.run(cfg, seeds, seed=0, progress=False, **({} if quantiles else {"quantiles": ()}))

@@ -46,8 +46,10 @@ def worker_throughput(spec: dict) -> dict:
     """One workload, sampler and precision on the default backend, every measurement in this process."""
     import jax
 
-    import model_collapse.experiments
+    import model_collapse.experiments as experiments
     from model_collapse.experiments.engine.runner import micro_batch
+
+    jax.config.update("jax_enable_x64", True)  # this worker's own draws (the roofline) in float64
 
     w = get_workload(spec["workload"])
     sampler, precision, repeats, cap = spec["sampler"], spec["precision"], spec["repeats"], spec["time_cap_s"]
