@@ -189,6 +189,15 @@ class Model(abc.ABC):
         ``"lower bound"``, ``"approximation"`` or ``None`` (no curve)."""
 
     @abc.abstractmethod
+    def examples(self) -> Sequence[Any]:
+        """Small configs that together cover every regime and sampler (a few seconds each).
+
+        The conformance suite runs every model's examples (bit-identity across chunk
+        sizes and devices, prefixes, key reuse, float32, JSON and CLI round trips,
+        memory estimates); the first is the one the default test suite runs everywhere.
+        """
+
+    @abc.abstractmethod
     def laws(self) -> Sequence[Any]:
         """The model's registered laws (:class:`model_collapse.experiments.laws.Law`)."""
 

@@ -58,7 +58,7 @@ from .config import (
 from ..engine.linalg import cholesky, eigenvalues
 from . import register_model
 from .base import Metric, Model
-from .regimes import REGIMES
+from .regimes import REGIMES, scan_blocks
 from .samplers import bartlett_batch, bartlett_factor
 
 __all__ = ["GaussianConfig", "Gaussian", "Fit", "Moments", "merge_moments", "theory", "METRICS"]
@@ -130,6 +130,8 @@ class GaussianConfig:
         if self.regime in ("replace", "accumulate"):  # one block of generations drawn at once
             B, _ = _generation_blocks(self)
             words += 3 * B * _words_per_generation(self) + 6 * B
+        else:  # the engine's scan: a batch, its moments and the pooled ones
+            words += 2 * self.M * self.dim + 4 * self.dim * self.dim + 8
         if self.regime == "accumulate-subsample":
             words += self.generations * self.M * (self.dim + 1)
         return 8 * words
@@ -282,9 +284,7 @@ def _simulate_product(cfg, key):
         return (mus[-1], Ls[-1], log_dets[-1]), _metrics_batch(cfg, mus, Ls, log_dets)
 
     init = (mu0, L0, jnp.zeros((), dt))
-    if blocks == 1:
-        return {k: v[:G] for k, v in block(init, 0)[1].items()}
-    _, out = jax.lax.scan(block, init, jnp.arange(blocks))
+    _, out = scan_blocks(block, init, blocks)
     return {k: v.reshape(blocks * B)[:G] for k, v in out.items()}
 
 
@@ -397,6 +397,15 @@ class Gaussian(Model):
             except (ValueError, KeyError):
                 out[metric] = None
         return out
+
+    def examples(self):
+        return (
+            GaussianConfig(dim=2, M=6, generations=5, regime="mix", real_fraction=0.5, sampler="faithful"),
+            GaussianConfig(dim=1, M=6, generations=5, regime="replace"),
+            GaussianConfig(dim=3, M=8, generations=5, regime="accumulate", sampler="faithful", estimator="mle"),
+            GaussianConfig(dim=2, M=8, generations=5, regime="augment", real_fraction=0.25),
+            GaussianConfig(dim=2, M=6, generations=5, regime="accumulate-subsample", sampler="faithful"),
+        )
 
     def laws(self):
         from ..laws import LAWS

@@ -46,7 +46,7 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
-from .regimes import REGIMES
+from .regimes import REGIMES, scan_blocks
 from .samplers import bartlett_batch, bartlett_factor
 
 __all__ = [
@@ -135,7 +135,10 @@ class LinRegConfig:
     def memory_per_seed(self) -> int:
         """Bytes one seed's simulation holds at once (an estimate for chunking)."""
         d, T, G = self.d, self.T, self.generations
-        if self.sampler == "exact":
+        fast = self.regime == "replace" or (self.regime == "accumulate" and self.design != "fresh")
+        if self.sampler == "exact" and not fast:  # the engine's scan over drawn statistics
+            words = 8 * d * d + 8 * d + 2 * G
+        elif self.sampler == "exact":
             Gb = -(-G // GEN_BLOCK) * GEN_BLOCK
             words = 4 * d * d + 4 * Gb * d + 2 * GEN_BLOCK * GEN_BLOCK + (Gb * d * d if self.design == "fresh" else 0)
         else:
@@ -273,6 +276,17 @@ class LinReg(Model):
     def theory_kinds(self, cfg):
         return {"test_error": None if _no_closed_form(cfg) else "exact expectation"}
 
+    def examples(self):
+        c = LinRegConfig(d=4, T=12, generations=5, regime="accumulate")
+        return (
+            c,
+            LinRegConfig(d=4, T=12, generations=5, regime="replace", sampler="exact", design="fresh"),
+            LinRegConfig(d=4, T=12, generations=5, regime="mix", sampler="exact", real_fraction=0.25),
+            LinRegConfig(d=4, T=12, generations=5, regime="augment", real_fraction=0.25, design="shared"),
+            LinRegConfig(d=4, T=12, generations=5, regime="accumulate-subsample", design="fresh"),
+            LinRegConfig(d=4, T=12, generations=5, regime="accumulate", sampler="exact", design="fresh"),
+        )
+
     def laws(self):
         from ..laws import LAWS
 
@@ -330,11 +344,10 @@ def _exact_steps(cfg, key):
         if cfg.regime == "accumulate":
             z = z / (b * B + jnp.arange(1, B + 1, dtype=dt))[:, None]
         e = carry + tril @ z
-        return e[-1], e
+        return e[-1], jnp.sum((sigma * e) ** 2, axis=1)
 
-    _, e = jax.lax.scan(block, jnp.zeros((d,), dt), jnp.arange(blocks))
-    e = sigma * e.reshape(blocks * B, d)[:G]
-    return jnp.sum(e**2, axis=1)
+    _, errors = scan_blocks(block, jnp.zeros((d,), dt), blocks)
+    return errors.reshape(blocks * B)[:G]
 
 
 def shared_design_trace_inverse(cfg: LinRegConfig) -> float:

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 
 from .base import Rows, apply_transforms
 
-__all__ = ["REGIMES", "POOLED", "simulate", "subsample_indices", "write_batch", "empty_like"]
+__all__ = ["REGIMES", "POOLED", "simulate", "scan_blocks", "subsample_indices", "write_batch", "empty_like"]
 
 REGIMES = ("replace", "accumulate", "mix", "augment", "accumulate-subsample")
 POOLED = ("replace", "accumulate", "mix", "augment")  # fit from merged statistics
@@ -59,13 +59,16 @@ def simulate(model, cfg, key: jax.Array, *, fast_path: bool = True) -> dict[str,
     if fast is not None:
         return fast(key)
     ctx, truth, key_steps = model.init(cfg, key)
+    key_kept = None
+    if cfg.regime == "augment":  # the real samples kept for good get a key of their own
+        key_steps, key_kept = jax.random.split(key_steps)
     keys = jax.random.split(key_steps, cfg.generations)
     gens = jnp.arange(1, cfg.generations + 1)
     if cfg.regime == "accumulate-subsample":
         return _simulate_subsample(model, cfg, ctx, truth, keys, gens)
     if cfg.regime not in POOLED:
         raise ValueError(f"unknown regime {cfg.regime!r}")
-    return _simulate_pooled(model, cfg, ctx, truth, keys, gens)
+    return _simulate_pooled(model, cfg, ctx, truth, keys, gens, key_kept)
 
 
 def _synthetic_statistics(model, cfg, ctx, key, params, rows: Rows, n):
@@ -80,7 +83,7 @@ def _synthetic_statistics(model, cfg, ctx, key, params, rows: Rows, n):
     return model.statistics(cfg, ctx, batch)
 
 
-def _simulate_pooled(model, cfg, ctx, truth, keys, gens):
+def _simulate_pooled(model, cfg, ctx, truth, keys, gens, key_kept=None):
     size = model.batch_size(cfg)
     regime = cfg.regime
     k = model.real_rows(cfg) if regime in ("mix", "augment") else 0
@@ -88,8 +91,9 @@ def _simulate_pooled(model, cfg, ctx, truth, keys, gens):
 
     kept = None
     if regime == "augment" and k:
-        # Generation 1's first k real samples, kept for good (drawn with generation 1's real key).
-        kept = model.draw_statistics(cfg, ctx, jax.random.split(keys[0])[1], truth, Rows(0, k))
+        # Generation 1's first k real samples, kept for good; its other M - k are fresh
+        # real samples (drawn from the truth, the scan's first parameters).
+        kept = model.draw_statistics(cfg, ctx, key_kept, truth, Rows(0, k))
 
     def batch_statistics(key, params, n):
         if regime in ("replace", "accumulate"):
@@ -141,6 +145,32 @@ def _simulate_subsample(model, cfg, ctx, truth, keys, gens):
 
     _, out = jax.lax.scan(step, (truth, buffer0), (keys, gens))
     return out
+
+
+def scan_blocks(block, init, blocks: int):
+    """``lax.scan(block, init, arange(blocks))`` whose compiled body does not depend on ``blocks``.
+
+    For the fast paths that draw generations a block at a time: a trajectory's first
+    blocks must come out bit for bit the same however many blocks follow. A scan whose
+    length XLA knows can be simplified (a one-trip loop is inlined, and constants are
+    folded into its body with compile-time ``log`` and ``exp`` that round differently),
+    so the loop here is a ``while`` whose trip count is hidden behind an optimisation
+    barrier, writing each block's output in place.
+
+    Returns:
+        ``(carry, outputs)`` with outputs stacked along a new first axis of length ``blocks``.
+    """
+    shapes = jax.eval_shape(lambda: block(init, jnp.zeros((), jnp.int32))[1])
+    out0 = jax.tree_util.tree_map(lambda s: jnp.zeros((blocks,) + s.shape, s.dtype), shapes)
+    count = jnp.asarray(blocks, jnp.int32) + jax.lax.optimization_barrier(jnp.zeros((), jnp.int32))
+
+    def body(b, state):
+        carry, out = state
+        carry, value = block(carry, b)
+        out = jax.tree_util.tree_map(lambda o, v: jax.lax.dynamic_update_index_in_dim(o, v, b, 0), out, value)
+        return carry, out
+
+    return jax.lax.fori_loop(jnp.zeros((), jnp.int32), count, body, (init, out0))
 
 
 def write_batch(buffer: jax.Array, batch: jax.Array, generation: jax.Array) -> jax.Array:
