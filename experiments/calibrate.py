@@ -94,7 +94,7 @@ def _cluster_interval(per_run: np.ndarray, confidence: float) -> tuple[float, li
         # The same fraction in every run (typically 0): no spread to estimate. Count each
         # run as one Bernoulli trial of that fraction (Clopper-Pearson over runs), which
         # is conservative for a constant 0 or 1.
-        return mean, _binomial_interval(int(round(mean * len(per_run))), len(per_run), confidence)  # noqa: RUF046 (NumPy)
+        return mean, _binomial_interval(int(round(mean * len(per_run))), len(per_run), confidence)
     sem = float(per_run.std(ddof=1) / np.sqrt(len(per_run)))
     half = float(sps.t.ppf(0.5 + confidence / 2, len(per_run) - 1)) * sem
     return mean, [max(0.0, mean - half), min(1.0, mean + half)]
@@ -243,7 +243,8 @@ def format_calibration(cal: dict) -> str:
         "",
         f"{'what':34s} {'nominal':>9} {'observed':>9}  {'interval':>19}  verdict (consistent: not above nominal)",
         (f"{'family-wise (any check fails)':34s} {'<=' + format(fam['nominal'], 'g'):>9} {fam['rate']:9.4f}  "
-         f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  {'consistent' if fam['consistent'] else 'INCONSISTENT'}"),
+         f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  "
+         f"{'consistent' if fam['consistent'] else 'INCONSISTENT'}"),
     ]
     for e in cal["levels"]:
         nominal = ("<=" if e["nominal_is"] == "upper bound" else "") + format(e["level"], "g")
@@ -257,10 +258,15 @@ def format_calibration(cal: dict) -> str:
     lines.append("")
     lines.append(f"per law at level {LAW_LEVEL:g} (runs with any rejection vs the union bound): "
                  f"{len(laws) - len(bad)} consistent, {len(bad)} not, {len(cal['per_law']) - len(laws)} refused")
-    for e in sorted(laws, key=lambda e: -e["runs_with_a_rejection"] / max(e["runs_with_a_rejection_nominal_at_most"], 1e-9))[:3]:
-        lines.append(f"  {'consistent  ' if e['consistent'] else 'TOO MANY    '}{e['id']}: {e['runs_with_a_rejection']} of "
+    def excess(e):
+        return -e["runs_with_a_rejection"] / max(e["runs_with_a_rejection_nominal_at_most"], 1e-9)
+
+    for e in sorted(laws, key=excess)[:3]:
+        mark = "consistent  " if e["consistent"] else "TOO MANY    "
+        lines.append(f"  {mark}{e['id']}: {e['runs_with_a_rejection']} of "
                      f"{cal['family']['runs']} runs (a correct law: at most "
-                     f"{e['runs_with_a_rejection_nominal_at_most'] * cal['family']['runs']:.1f} expected), rate per check {e['rate']:.3f}"
+                     f"{e['runs_with_a_rejection_nominal_at_most'] * cal['family']['runs']:.1f} expected), "
+                     f"rate per check {e['rate']:.3f}"
                      + ("" if e["max_abs_z"] is None else f", max |z| {e['max_abs_z']:.2f}"))
     lines.append("")
     lines.append(f"verdict: {'calibrated' if cal['consistent'] else 'NOT CALIBRATED'}")

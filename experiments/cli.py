@@ -57,11 +57,18 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _split_lines(self, text, width):
         return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
+    def _format_action_invocation(self, action):
+        if isinstance(action, _BoolAction):
+            return f"{action.option_strings[0]} [true|false], {action.option_strings[1]}"
+        return super()._format_action_invocation(action)
+
     def _get_help_string(self, action):
         text = action.help or ""
         default = action.default
-        if ("default" not in text and default not in (None, False, argparse.SUPPRESS)
-                and action.option_strings and not isinstance(action, argparse._VersionAction)):
+        shown = default not in (None, False, argparse.SUPPRESS)
+        shown = shown or (isinstance(action, _BoolAction) and default is False)
+        if ("default" not in text and shown and action.option_strings
+                and not isinstance(action, argparse._VersionAction)):
             text += " (default: %(default)s)"
         return text
 
@@ -107,6 +114,30 @@ def _float(text: str) -> float:
     return value
 
 
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+class _BoolAction(argparse.Action):
+    """``--flag`` (true), ``--flag true|false`` (``False`` is false) and ``--no-flag`` (false)."""
+
+    def __init__(self, option_strings, dest, default=None, help=None, **kwargs):
+        flag = option_strings[0]
+        super().__init__([flag, "--no-" + flag[2:]], dest, nargs="?", default=default, help=help,
+                         metavar="true|false")
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if option_string.startswith("--no-"):
+            if value is not None:
+                raise argparse.ArgumentError(self, f"{option_string} takes no value, got {value!r}")
+            setattr(namespace, self.dest, False)
+        elif value is None or value.lower() in _TRUE:
+            setattr(namespace, self.dest, True)
+        elif value.lower() in _FALSE:
+            setattr(namespace, self.dest, False)
+        else:
+            raise argparse.ArgumentError(self, f"expected true or false, got {value!r}")
+
+
 def _choice(name: str, choices) -> callable:
     choices = tuple(choices)
 
@@ -139,7 +170,7 @@ def _field_docs(cls) -> dict[str, str]:
     names = [f.name for f in dataclasses.fields(cls)]
     marks = [m for m in re.finditer(r"(?:^|(?<=\s))(\w+): ", text) if m.group(1) in names]
     out = {}
-    for m, nxt in zip(marks, marks[1:] + [None]):
+    for m, nxt in zip(marks, marks[1:] + [None], strict=True):
         out[m.group(1)] = text[m.end():nxt.start() if nxt else len(text)].strip().rstrip(".")
     return out
 
@@ -168,8 +199,7 @@ def _config_option(group, name: str, kind, docs: list[str], choices, default, no
     if note:
         text += f"; {note}"
     if kind is bool:
-        group.add_argument(flag, dest=f"cfg_{name}", action=argparse.BooleanOptionalAction, default=default,
-                           help=text)
+        group.add_argument(flag, dest=f"cfg_{name}", action=_BoolAction, default=default, help=text)
         return
     parse = _choice(name, choices) if choices else {int: _int, float: _float}.get(kind, str)
     group.add_argument(flag, dest=f"cfg_{name}", type=parse, default=default, metavar=name.upper(),
@@ -206,7 +236,7 @@ def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
                     entry["choices"].append(c)
     for name, e in fields.items():
         by_text: dict[str, list[str]] = {}
-        for model_name, doc in zip(e["models"], e["docs"]):
+        for model_name, doc in zip(e["models"], e["docs"], strict=True):
             by_text.setdefault(doc, []).append(model_name)
         docs = [f"{', '.join(names)}: {doc}" for doc, names in by_text.items()]
         _config_option(group, name, e["kind"], docs, tuple(e["choices"]), None,
@@ -287,7 +317,8 @@ def _build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--base-seeds", type=_int, default=None, help="independent verification runs (default: 40)")
     cal.add_argument("--first-seed", type=_int, default=1, help="base seeds are FIRST..FIRST+B-1")
     cal.add_argument("--seeds", type=_int, default=None, help="seeds per law and run (default: 2048)")
-    cal.add_argument("--alpha", type=_float, default=None, help="family-wise false-alarm rate of each run (default: 0.001)")
+    cal.add_argument("--alpha", type=_float, default=None,
+                     help="family-wise false-alarm rate of each run (default: 0.001)")
     cal.add_argument("--confidence", type=_float, default=0.99, help="of each interval")
     cal.add_argument("--only", nargs="+", default=None, metavar="ID", help="law ids or glob patterns")
     cal.add_argument("--json", action="store_true", help="print the calibration as JSON")
@@ -444,7 +475,8 @@ def _verify(args) -> int:
             print(f"{law.id:{width}s}  {law.kind:12s} {law.title}")
         return 0
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
-    checks, results = verify(laws, seeds=args.seeds, seed=args.seed, alpha=alpha, progress=False if args.quiet else None)
+    checks, results = verify(laws, seeds=args.seeds, seed=args.seed, alpha=alpha,
+                             progress=False if args.quiet else None)
     outcome = status(checks)
     summary = []
     for law in laws:
@@ -461,7 +493,8 @@ def _verify(args) -> int:
             "verdict": outcome,
             "passed": outcome != "fail",
             "checks": [c.to_json() for c in checks],
-            "laws": [{**law_metadata(s["law"]), "seeds": s["seeds"], "verdict": s["verdict"], "max_abs_z": s["largest_z"],
+            "laws": [{**law_metadata(s["law"]), "seeds": s["seeds"], "verdict": s["verdict"],
+                      "max_abs_z": s["largest_z"],
                       "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": s["power"]}} for s in summary],
         }, sys.stdout)
         sys.stdout.write("\n")
@@ -627,7 +660,7 @@ def _start_processes(args) -> None:
     if settings is not None and not distributed.is_primary():
         import tempfile
 
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the rest of the process)
+        sys.stdout = open(os.devnull, "w")
         if getattr(args, "outdir", None) is not None or args.command == "figures":
             args.outdir = tempfile.mkdtemp(prefix="collapse-secondary-")
         if getattr(args, "out", None) is not None:
@@ -717,7 +750,7 @@ def _main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("collapse: interrupted", file=sys.stderr)
         return INTERRUPTED
-    except Exception:  # noqa: BLE001 -- a bug, not bad input: its traceback, never disguised as a one-line error
+    except Exception:  # a bug, not bad input: its traceback, never disguised as a one-line error
         traceback.print_exc()
         return FAILED
 

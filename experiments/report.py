@@ -101,11 +101,13 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
         "",
         f"Family-wise false-alarm rate {report['alpha']:g} over {report['checks']} checks ({report['correction']}"
         + (f"; {holm['scored_checks']} scored, the first step at {holm['first_step_level']:.3g}: critical |z| "
-           f"{holm['first_step_critical_z']['two_sided']:.2f} two-sided, {holm['first_step_critical_z']['one_sided']:.2f} "
+           f"{holm['first_step_critical_z']['two_sided']:.2f} two-sided, "
+           f"{holm['first_step_critical_z']['one_sided']:.2f} "
            "one-sided" if holm.get("first_step_level") else "")
         + f"). Verdict: **{verdict}**.",
         "",
-        "| law | formula | paper, theorem | kind | seeds | seeds for 99% power | generations | largest \\|z\\| | verdict |",
+        "| law | formula | paper, theorem | kind | seeds | seeds for 99% power | generations | largest \\|z\\| "
+        "| verdict |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for e in report["laws"]:
@@ -139,7 +141,8 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
     return [js, md]
 
 
-def reproduce(outdir, quick=False, only=None, seeds=None, progress=None, alpha=DEFAULT_ALPHA) -> tuple[dict, list[Path]]:
+def reproduce(outdir, quick=False, only=None, seeds=None, progress=None,
+              alpha=DEFAULT_ALPHA) -> tuple[dict, list[Path]]:
     """Every registered law verified, the report written, every figure regenerated, through the cache."""
     from ..figures import FIGURES, make_all
 

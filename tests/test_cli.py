@@ -33,7 +33,8 @@ def test_simulate_json_contract(capsys):
     te = data["metrics"]["test_error"]
     assert len(te["mean"]) == len(te["sem"]) == 5
     assert {"0.05", "0.5", "0.95"} <= set(te["quantiles"])
-    np.testing.assert_allclose(data["theory"]["test_error"], L.expected_test_error(np.arange(1, 6), 4, 20, 2.0, "accumulate"))
+    np.testing.assert_allclose(data["theory"]["test_error"],
+                               L.expected_test_error(np.arange(1, 6), 4, 20, 2.0, "accumulate"))
 
 
 def test_theory_is_null_without_a_closed_form(capsys):
@@ -43,7 +44,8 @@ def test_theory_is_null_without_a_closed_form(capsys):
 
 
 def test_table_output(capsys):
-    status, out, _ = _run(capsys, "simulate", "linreg", "--d", "2", "--T", "8", "--generations", "3", "--seeds", "64", "--quiet")
+    status, out, _ = _run(capsys, "simulate", "linreg", "--d", "2", "--T", "8", "--generations", "3", "--seeds", "64",
+                          "--quiet")
     assert status == 0 and "test_error" in out and len(out.splitlines()) >= 6
 
 
@@ -80,7 +82,8 @@ def test_unknown_model_and_command(capsys):
 
 
 def test_warns_when_monte_carlo_variance_is_infinite(capsys):
-    status, _, err = _run(capsys, "simulate", "linreg", "--d", "4", "--T", "7", "--generations", "2", "--seeds", "64", "--quiet")
+    status, _, err = _run(capsys, "simulate", "linreg", "--d", "4", "--T", "7", "--generations", "2", "--seeds", "64",
+                          "--quiet")
     assert status == 0 and "warning: T=7 <= d+3=7" in err
 
 
@@ -141,7 +144,8 @@ def test_typos_and_misplaced_options_get_one_helpful_line(capsys, argv, message)
 
 def test_collapse_alone_lists_the_commands_and_version(capsys):
     status, out, err = _run(capsys)
-    assert status == 2 and all(c in err for c in ("simulate", "verify", "calibrate", "reproduce", "cite", "exit status"))
+    assert status == 2
+    assert all(c in err for c in ("simulate", "verify", "calibrate", "reproduce", "cite", "exit status"))
     from model_collapse.experiments import __version__
 
     status, out, _ = _run(capsys, "--version")
@@ -153,7 +157,8 @@ def test_verify_a_law_at_my_config(capsys):
     assert status == 0, err
     assert "Holm step-down over 3 scored checks" in out and "critical |z|" in out and "z*" in out
     assert "largest |z|" in out and "seeds for 99% power" in out and "verdict: PASS" in out
-    status, out, err = _run(capsys, "verify", "linreg/replace/fixed", *SMALL, "--json", "--generations-checked", "1", "5")
+    status, out, err = _run(capsys, "verify", "linreg/replace/fixed", *SMALL, "--json",
+                            "--generations-checked", "1", "5")
     data = json.loads(out)
     assert status == 0 and data["verdict"] == "pass" and data["correction"] == "holm"
     assert data["laws"][0]["config"]["d"] == 4 and data["laws"][0]["config"]["T"] == 20
@@ -211,7 +216,7 @@ def test_boolean_config_fields_parse_false_as_false():
     import argparse
     from typing import ClassVar
 
-    from model_collapse.experiments.cli import _add_config_options
+    from model_collapse.experiments.cli import _add_config_options, _Formatter
     from model_collapse.experiments.models.config import config_dataclass
 
     @config_dataclass
@@ -227,9 +232,15 @@ def test_boolean_config_fields_parse_false_as_false():
 
         model: ClassVar[str] = "toggle"
 
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(exit_on_error=False, formatter_class=_Formatter)
     _add_config_options(parser, Toggle)
     assert parser.parse_args([]).cfg_flag is True
     assert parser.parse_args(["--no-flag"]).cfg_flag is False and parser.parse_args(["--flag"]).cfg_flag is True
-    assert Toggle(flag=parser.parse_args(["--no-flag"]).cfg_flag).flag is False
-    assert "a switch" in parser.format_help() and "--flag, --no-flag" in parser.format_help()
+    for text, value in (("False", False), ("false", False), ("0", False), ("True", True), ("yes", True)):
+        assert parser.parse_args(["--flag", text]).cfg_flag is value  # str(cfg.flag) round-trips
+    assert Toggle(flag=parser.parse_args(["--flag", "False"]).cfg_flag).flag is False
+    for bad in (["--flag", "maybe"], ["--no-flag", "true"]):
+        with pytest.raises(argparse.ArgumentError):
+            parser.parse_args(bad)
+    text = parser.format_help()
+    assert "--flag [true|false], --no-flag" in text and "a switch (default: True)" in text

@@ -50,8 +50,8 @@ def _check_config(cls, kwargs):
 @given(d=NUMBERS, T=NUMBERS, sigma2=NUMBERS, generations=NUMBERS, regime=NAMES, design=NAMES, sampler=NAMES,
        precision=NAMES)
 def test_linreg_configs_are_valid_or_refused_in_one_line(d, T, sigma2, generations, regime, design, sampler, precision):
-    _check_config(LinRegConfig, {"d": d, "T": T, "sigma2": sigma2, "generations": generations, "regime": regime, "design": design,
-                                     "sampler": sampler, "precision": precision})
+    _check_config(LinRegConfig, dict(d=d, T=T, sigma2=sigma2, generations=generations, regime=regime, design=design,
+                                     sampler=sampler, precision=precision))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -59,8 +59,8 @@ def test_linreg_configs_are_valid_or_refused_in_one_line(d, T, sigma2, generatio
        real_fraction=NUMBERS)
 def test_gaussian_configs_are_valid_or_refused_in_one_line(dim, M, sigma2, generations, regime, estimator, sampler,
                                                           real_fraction):
-    _check_config(GaussianConfig, {"dim": dim, "M": M, "sigma2": sigma2, "generations": generations, "regime": regime,
-                                       "estimator": estimator, "sampler": sampler, "real_fraction": real_fraction})
+    _check_config(GaussianConfig, dict(dim=dim, M=M, sigma2=sigma2, generations=generations, regime=regime,
+                                       estimator=estimator, sampler=sampler, real_fraction=real_fraction))
 
 
 TOKENS = st.sampled_from(["--d", "--T", "--M", "--dim", "--sigma2", "--generations", "--seeds", "--regime",
@@ -69,7 +69,8 @@ TOKENS = st.sampled_from(["--d", "--T", "--M", "--dim", "--sigma2", "--generatio
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(model=st.sampled_from(["linreg", "gaussian"]), tokens=st.lists(TOKENS, max_size=6))
 def test_cli_never_tracebacks(capsys, model, tokens):
     argv = ["simulate", model, "--generations", "2", "--seeds", "64", "--quiet", *tokens]

@@ -104,7 +104,7 @@ def _check_alpha(alpha: float) -> None:
 
 
 def critical_z(kind, alpha: float, checks: int) -> float:
-    """The critical z of one check among ``checks`` at family-wise rate ``alpha`` (Holm's first step, ``alpha/checks``)."""
+    """The critical z of one check of ``checks`` at family-wise rate ``alpha`` (Holm's first step, ``alpha/checks``)."""
     _check_alpha(alpha)
     verdict = as_verdict(kind)
     zc = verdict.critical(alpha / checks)
@@ -114,7 +114,10 @@ def critical_z(kind, alpha: float, checks: int) -> float:
 
 
 def metric_skewness(cfg, metric: str, generations) -> np.ndarray:
-    """Skewness of one seed's ``metric`` at each generation: the model's own (:class:`~model_collapse.experiments.models.base.Metric`)."""
+    """Skewness of one seed's ``metric`` at each generation: the model's own.
+
+    See :class:`~model_collapse.experiments.models.base.Metric` (``inf``: infinite variance or skewness).
+    """
     from ..models import get_model
 
     return get_model(cfg.model).skewness(cfg, metric, generations)
@@ -360,6 +363,7 @@ def assert_law(law_id, config=None, *, seeds: int | None = None, seed: int = 0, 
                              f"(Holm, family-wise alpha {alpha:g}):\n{_rows_text(rows)}")
     if outcome == "inconclusive":
         refused = [c for c in rows if c.refused]
-        raise InconclusiveError(f"law {where}: inconclusive, {len(refused)} of {len(rows)} checks refused (no honest "
-                                f"p-value at this seed count; pass more seeds or fewer generations):\n{_rows_text(rows)}")
+        raise InconclusiveError(f"law {where}: inconclusive, {len(refused)} of {len(rows)} checks refused (no "
+                                "honest p-value at this seed count; pass more seeds or fewer generations):\n"
+                                + _rows_text(rows))
     return rows

@@ -97,7 +97,8 @@ def _same_kind(metric: str, kind: str):
     def extra(cfg):
         here = tg.law_kind(metric, cfg.regime, cfg.estimator, cfg.dim)
         if here != kind:
-            return f"{metric} at dim={cfg.dim} has {'no law' if here is None else 'a law of kind ' + repr(here)}, not {kind!r}"
+            has = "no law" if here is None else f"a law of kind {here!r}"
+            return f"{metric} at dim={cfg.dim} has {has}, not {kind!r}"
         return None
 
     return extra

@@ -104,7 +104,8 @@ DOHMATOB = Reference(
 )
 SHUMAILOV = Reference(
     key="shumailov2024collapse",
-    authors="Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Papernot, Nicolas and Anderson, Ross and Gal, Yarin",
+    authors="Shumailov, Ilia and Shumaylov, Zakhar and Zhao, Yiren and Papernot, Nicolas and Anderson, Ross and "
+    "Gal, Yarin",
     year=2024,
     title="AI models collapse when trained on recursively generated data",
     venue="Nature",
@@ -148,11 +149,13 @@ ALEMOHAMMAD = Reference(
 # regime), not the fresh-data loop of ``mix``; no registered law cites it today.
 BERTRAND = Reference(
     key="bertrand2024stability",
-    authors="Bertrand, Quentin and Bose, Avishek Joey and Duplessis, Alexandre and Jiralerspong, Marco and Gidel, Gauthier",
+    authors="Bertrand, Quentin and Bose, Avishek Joey and Duplessis, Alexandre and Jiralerspong, Marco and "
+    "Gidel, Gauthier",
     year=2024,
     title="On the Stability of Iterative Retraining of Generative Models on their own Data",
     venue="The Twelfth International Conference on Learning Representations (ICLR 2024)",
-    theorem="Iterative retraining on a fixed real dataset mixed with synthetic data is stable when the real share is large enough",
+    theorem="Iterative retraining on a fixed real dataset mixed with synthetic data is stable when the real share "
+    "is large enough",
     arxiv="2310.00429",
     entry="inproceedings",
 )

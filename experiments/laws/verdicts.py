@@ -319,7 +319,7 @@ class Probability(Verdict):
         if not 0 <= p0 <= 1:
             raise ValueError(f"a probability law must predict a value in [0, 1], got {p0}")
         count = float(mean) * seeds
-        k = int(round(count))  # noqa: RUF046 (NumPy)
+        k = int(round(count))
         if abs(count - k) > 1e-6 * max(1.0, count) or not 0 <= k <= seeds:
             raise ValueError(f"mean {mean} over {seeds} seeds is not a count of successes: the metric is not 0/1")
         return float(k), float(sps.binomtest(k, seeds, p0, alternative=_ALTERNATIVE[self.law]).pvalue)

@@ -56,7 +56,7 @@ def test_cluster_interval_and_p_values():
     assert mean == 0 and ci[0] == 0 and 0.1 < ci[1] < 0.13
     mean, ci = _cluster_interval(np.ones(40), 0.99)
     assert ci[0] > 0.85
-    row = {"law": "x", "generation": 1, "predicted": 0.0, "empirical": 0.0, "sem": 1.0, "z_critical": 4.0, "passed": True}
+    row = dict(law="x", generation=1, predicted=0.0, empirical=0.0, sem=1.0, z_critical=4.0, passed=True)
     assert p_value(Check(**row, z=1.959963984540054, kind="expectation")) == pytest.approx(0.05)
     assert p_value(Check(**row, z=1.6448536269514722, kind="upper_bound")) == pytest.approx(0.05)
     assert np.isnan(p_value(Check(**row, z=None, kind="expectation", refused="why")))

@@ -35,7 +35,8 @@ def _by_hand(metric, regime, estimator, dim, real_fraction):
         ratios = [1.0] + [1 - 1 / (i * (i * M - 1)) for i in range(2, 61)] if unb else \
             [1 - 1 / (M * i * i) for i in range(1, 61)]
         beta = np.cumprod(ratios)
-        mse = dim * SIGMA2 / M * np.cumsum(np.concatenate([[1.0], beta[:-1]]) / N**2) if unb else dim * SIGMA2 * (1 - beta)
+        previous = np.concatenate([[1.0], beta[:-1]])
+        mse = dim * SIGMA2 / M * np.cumsum(previous / N**2) if unb else dim * SIGMA2 * (1 - beta)
         return {"mean_sq_error": mse, "variance": beta, "std": np.sqrt(beta), "log_det": dim * np.log(beta)}[metric]
     k = round(real_fraction * M)
     m = M - k

@@ -42,7 +42,8 @@ def _z_rejections(verdict, predicted, mean_shift, *, cfg=None, level=LEVEL, seed
     rng = np.random.default_rng(seed)
     x = rng.normal(predicted + mean_shift, 1.0, size=(reps, seeds))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(seeds)
-    fails = [not verdict.passes(verdict.test(predicted, m, s, seeds, cfg=cfg)[1], level) for m, s in zip(mean, sem)]
+    fails = [not verdict.passes(verdict.test(predicted, m, s, seeds, cfg=cfg)[1], level)
+             for m, s in zip(mean, sem, strict=True)]
     return float(np.mean(fails))
 
 
@@ -164,13 +165,13 @@ def test_power_seeds_deliver_the_promised_power():
     x = rng.normal(1.0, 1.0, size=(400, n))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
     v = Expectation()
-    assert np.mean([not v.passes(v.test(1.2, m, s, n)[1], level) for m, s in zip(mean, sem)]) >= 0.97
+    assert np.mean([not v.passes(v.test(1.2, m, s, n)[1], level) for m, s in zip(mean, sem, strict=True)]) >= 0.97
     # An upper bound that is too tight: the mean 1.0 exceeds the wrong bound 0.9.
     u = UpperBound()
     n = math.ceil(u.power_seeds(1.5, 0.9, 1.0, 1.0, level))
     x = rng.normal(1.0, 1.0, size=(400, n))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
-    assert np.mean([not u.passes(u.test(0.9, m, s, n)[1], level) for m, s in zip(mean, sem)]) >= 0.97
+    assert np.mean([not u.passes(u.test(0.9, m, s, n)[1], level) for m, s in zip(mean, sem, strict=True)]) >= 0.97
     assert math.isinf(u.power_seeds(1.5, 1.2, 1.0, 1.0, level))  # a loose wrong bound is never rejected
     # Probability: truth 0.3, twin 0.25.
     p = Probability()
@@ -189,7 +190,8 @@ def test_power_seeds_deliver_the_promised_power():
     x = rng.normal(1.0, 1.0, size=(400, n))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
     cfg = SimpleNamespace()
-    assert np.mean([not a.passes(a.test(1.3, m, s, n, cfg=cfg)[1], level) for m, s in zip(mean, sem)]) >= 0.97
+    rejected = [not a.passes(a.test(1.3, m, s, n, cfg=cfg)[1], level) for m, s in zip(mean, sem, strict=True)]
+    assert np.mean(rejected) >= 0.97
 
 
 def test_kind_names_and_objects():
