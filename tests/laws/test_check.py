@@ -217,6 +217,23 @@ def test_assert_law_passes_a_correct_law_and_raises_on_its_wrong_twin(small_runn
     assert not isinstance(err.value, InconclusiveError) and "FAIL" in str(err.value) and "d': 4" in str(err.value)
 
 
+def test_a_distribution_check_recomputes_the_runs_own_seeds(small_runner):
+    """Per-seed values for a distribution law are the run's seeds, recomputed: their mean is the run's mean."""
+    from model_collapse.experiments.laws.check import _seed_values
+
+    res = small_runner(SMALL, 2048, 1)
+    values = _seed_values(res, "test_error")
+    assert values.shape == (2048, SMALL.generations)
+    np.testing.assert_allclose(values.mean(axis=0), res.metrics["test_error"].mean, rtol=1e-12)
+    law = Law(id="synthetic/ks", title="test_error ~ its own empirical law", reference=REF, metric="test_error",
+              verdict=Distribution(), config=SMALL, generations=(1, 5),
+              predict=lambda cfg, n: [sps.gamma(*sps.gamma.fit(values[:, g - 1], floc=0)) for g in np.atleast_1d(n)],
+              perturbed=lambda cfg, n: [sps.expon(scale=10.0) for _ in np.atleast_1d(n)])
+    rows = check_law(law, res)  # no values given: recomputed
+    assert len(rows) == 2 and all(r.p_value is not None and r.z is None for r in rows)
+    assert not any(r.passed for r in check_law(law, res, predict=law.perturbed))
+
+
 def test_assert_law_is_inconclusive_when_checks_are_refused_and_refuses_bad_input():
     def runner(cfg, seeds, seed, progress=None):  # refusals come from theory: no need to simulate
         return _result(cfg, np.ones(cfg.generations), np.full(cfg.generations, 0.1), seeds=seeds)
