@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import sympy as sp
-from sympy.stats import E, ChiSquared
-
 from model_collapse.experiments import LinRegConfig, run
-from model_collapse.experiments.laws import LAWS, Law, check_law, critical_z, metric_skewness, DEFAULT_ALPHA
+from model_collapse.experiments.laws import DEFAULT_ALPHA, LAWS, Law, check_law, critical_z, metric_skewness
 from model_collapse.theory import linreg as theory_linreg
 from model_collapse.theory import tails
+from scipy import stats as sps
+from sympy.stats import ChiSquared, E
 
 
 @pytest.mark.parametrize("nu, k", [(3, 1), (5, 2), (19, 3), (4, sp.Rational(1, 2))])
@@ -42,6 +42,64 @@ def test_seeds_for_honest_z_inverts_the_relative_error():
     z = critical_z("expectation", DEFAULT_ALPHA, 300)
     n = tails.seeds_for_honest_z(3.0, z)
     assert tails.edgeworth_relative_error(3.0, int(n), z) <= 1 < tails.edgeworth_relative_error(3.0, int(n) - 1, z)
+    for side, skew in (("upper", -3.0), ("lower", 3.0)):  # the inflated tail of each side
+        n = tails.seeds_for_honest_z(skew, z, side=side)
+        err = tails.edgeworth_tail_error
+        assert err(skew, int(n), z, side) <= 1 < err(skew, int(n) - 1, z, side)
+    # The deflated tail never needs more than one seed; an infinite skewness no count.
+    assert tails.seeds_for_honest_z(3.0, z, side="upper") == 1 == tails.seeds_for_honest_z(-3.0, z, side="lower")
+    assert np.isinf(tails.seeds_for_honest_z(np.inf, z, side="upper"))
+
+
+def test_studentized_mean_of_skewed_data_inflates_its_lower_tail():
+    """chi-square(1) data (skewness sqrt 8), N = 20, x = 2: P(z > 2) = 0.005, P(z < -2) = 0.112 (nominal 0.023).
+
+    z is the Studentized mean, as the checks compute it (sem from the sample standard
+    deviation). The one-term Edgeworth expansion gets the direction right (and, this far
+    from its range, not the size: it says 0.074 below and a negative number above).
+    """
+    rng = np.random.default_rng(0)
+    N, x, reps = 20, 2.0, 400_000
+    data = rng.chisquare(1, size=(reps, N))
+    z = (data.mean(axis=1) - 1.0) / (data.std(axis=1, ddof=1) / np.sqrt(N))
+    upper, lower = float(np.mean(z > x)), float(np.mean(z < -x))
+    nominal = float(sps.norm.sf(x))
+    assert abs(upper - 0.005) < 0.001 and abs(lower - 0.112) < 0.002
+    assert upper < nominal < lower
+    first_upper = float(tails.edgeworth_tail_probability(np.sqrt(8), N, x, "upper"))
+    first_lower = float(tails.edgeworth_tail_probability(np.sqrt(8), N, x, "lower"))
+    assert first_upper < nominal < first_lower
+    # The refusal rule reads the same direction: a lower-tail check is inflated, an upper one not.
+    assert tails.edgeworth_tail_error(np.sqrt(8), N, x, "upper") == 0
+    assert tails.edgeworth_tail_error(np.sqrt(8), N, x, "lower") == tails.edgeworth_relative_error(np.sqrt(8), N, x) > 0
+
+
+def test_edgeworth_sign_matches_monte_carlo_at_a_large_seed_count():
+    """Where the expansion holds (gamma/sqrt(N) small): exponential data, N = 400, x = 1.5, 1e5 replications."""
+    rng = np.random.default_rng(1)
+    N, x, reps = 400, 1.5, 100_000
+    z = np.empty(reps)
+    for i in range(0, reps, 10_000):  # blocks keep memory small
+        data = rng.exponential(size=(10_000, N))
+        z[i:i + 10_000] = (data.mean(axis=1) - 1.0) / (data.std(axis=1, ddof=1) / np.sqrt(N))
+    for tail, measured in (("upper", np.mean(z > x)), ("lower", np.mean(z < -x))):
+        predicted = float(tails.edgeworth_tail_probability(2.0, N, x, tail))
+        se = np.sqrt(predicted * (1 - predicted) / reps)
+        assert abs(measured - predicted) < 4 * se + 0.002, (tail, measured, predicted)
+        # The reversed sign (the old docstring's) predicts the other tail's rate: far off.
+        reversed_sign = float(tails.edgeworth_tail_probability(-2.0, N, x, tail))
+        assert abs(measured - reversed_sign) > 10 * se, (tail, measured, reversed_sign)
+
+
+def test_non_finite_skewness_is_refused_on_every_side():
+    for side in tails.SIDES:
+        assert np.isinf(tails.edgeworth_tail_error(np.inf, 10**9, 3.0, side))
+    with pytest.raises(ValueError):
+        tails.edgeworth_tail_error(1.0, 10, 3.0, "left")
+
+
+def _side(law: Law) -> str:
+    return {2: "two-sided", 1: "upper", -1: "lower"}[getattr(law.verdict, "sides", 2)]
 
 
 def test_registered_laws_have_no_refused_check_at_their_default_seeds():
@@ -49,7 +107,7 @@ def test_registered_laws_have_no_refused_check_at_their_default_seeds():
     for law in LAWS.values():
         zc = critical_z(law.kind, DEFAULT_ALPHA, total)
         skew = metric_skewness(law.config, law.metric, law.generations)
-        assert np.all(tails.edgeworth_relative_error(skew, law.seeds, zc) <= 1), law.id
+        assert np.all(tails.edgeworth_tail_error(skew, law.seeds, zc, _side(law)) <= 1), law.id
 
 
 def test_infinite_variance_regression_check_is_refused_not_scored():
