@@ -23,6 +23,16 @@ from .models.config import ConfigError, config_dict, config_from_dict, config_ha
 from .models.gaussian import GaussianConfig
 from .models.linreg import LinRegConfig
 
+
+def __getattr__(name: str):
+    """``assert_law`` and ``InconclusiveError``, imported on first use (the laws load SymPy)."""
+    if name in ("assert_law", "InconclusiveError"):
+        from . import laws
+
+        return getattr(laws, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 try:
     __version__ = _metadata.version("model-collapse")
 except _metadata.PackageNotFoundError:  # running from a source tree that was not installed
@@ -49,4 +59,6 @@ __all__ = [
     "seed_keys",
     "simulate_seeds",
     "__version__",
+    "assert_law",
+    "InconclusiveError",
 ]

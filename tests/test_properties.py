@@ -159,8 +159,6 @@ def test_boolean_fields_take_booleans_only():
             Flagged(flag=bad)
 
 
-@pytest.mark.xfail(reason="config_dataclass normalises only configs that define __post_init__ (dataclasses "
-                          "calls __post_init__ only if it exists when the class is decorated)", strict=False)
 def test_a_config_without_its_own_checks_is_normalised_too():
     Flagged = _flagged(with_post_init=False)
     assert Flagged(flag=np.bool_(False)).flag is False

@@ -73,13 +73,15 @@ def config_dataclass(cls=None, *, traced: tuple[str, ...] = ()):
     """
 
     def wrap(cls):
+        if "__post_init__" not in cls.__dict__ and not hasattr(cls, "__post_init__"):
+            cls.__post_init__ = lambda self: None  # so that dataclass calls the normalising hook
         cls = dataclasses.dataclass(frozen=True)(cls)
         fields = dataclasses.fields(cls)
         names = [f.name for f in fields]
         unknown = set(traced) - set(names)
         if unknown:
             raise TypeError(f"{cls.__name__}: traced fields {sorted(unknown)} are not fields")
-        check = getattr(cls, "__post_init__", None)
+        check = cls.__dict__.get("__post_init__") or getattr(cls, "__post_init__", None)
 
         def __post_init__(self):
             for f in fields:
