@@ -120,5 +120,6 @@ def test_infinite_variance_regression_check_is_refused_not_scored():
               perturbed=lambda n: n, generations=(1, 3))
     rows = check_law(law, res, DEFAULT_ALPHA, 2)
     assert all(r.z is None and r.passed and "infinite" in r.refused for r in rows)
-    # Given the design the same T is fine: a bounded quadratic form in Gaussians.
-    assert np.all(metric_skewness(LinRegConfig(d=4, T=7, design="shared"), "test_error", [1, 3]) == 0)
+    # Given the design the same T is fine: a quadratic form in Gaussians, skewness at most sqrt(8).
+    skew = metric_skewness(LinRegConfig(d=4, T=7, design="shared"), "test_error", [1, 3])
+    assert np.all((0 <= skew) & (skew <= np.sqrt(8)))
