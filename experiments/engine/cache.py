@@ -14,17 +14,17 @@ entry that loads; the next run simply recomputes or resumes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..models.config import config_dict, config_hash
+from ..models.config import Config, config_dict, config_hash
 from .runner import MetricSummary, Result, program_fingerprint, run
 from .stats import BLOCK
 
@@ -38,7 +38,7 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("COLLAPSE_CACHE", ".collapse_cache"))
 
 
-def code_version(cfg) -> str:
+def code_version(cfg: Config) -> str:
     """The fingerprint of the program that computes ``cfg``'s results
     (:func:`model_collapse.experiments.engine.runner.program_fingerprint`)."""
     return program_fingerprint(cfg)
@@ -107,7 +107,7 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
     return path
 
 
-def load(cfg, seed: int, seeds: int, cache_dir: Path | None = None) -> Result | None:
+def load(cfg: Config, seed: int, seeds: int, cache_dir: Path | None = None) -> Result | None:
     """The cached result for ``(cfg, seed, seeds)``, or ``None`` (missing, partial or unreadable)."""
     cache_dir = Path(cache_dir or default_cache_dir())
     key = _key(cfg, seed, seeds)
@@ -133,7 +133,7 @@ def load(cfg, seed: int, seeds: int, cache_dir: Path | None = None) -> Result | 
     return Result(cfg, seed, start, stop - start, data["generation"], metrics, {**extra, "cache": "hit"}, state)
 
 
-def cached_run(cfg, seeds: int, seed: int = 0, cache_dir: Path | None = None, **run_kwargs) -> Result:
+def cached_run(cfg: Config, seeds: int, seed: int = 0, cache_dir: Path | None = None, **run_kwargs: Any) -> Result:
     """``run`` through the cache: the same request always returns the same result.
 
     A hit returns the entry for exactly ``(cfg, seed, seeds)``. Otherwise the largest

@@ -22,6 +22,8 @@ GPUs JAX uses NCCL.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from ..models.config import ConfigError
 
@@ -34,7 +36,9 @@ _ENV = {
 }
 
 
-def settings_from(coordinator_address=None, num_processes=None, process_id=None, auto=False, environ=None):
+def settings_from(coordinator_address: str | None = None, num_processes: int | str | None = None,
+                  process_id: int | str | None = None, auto: bool = False,
+                  environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The ``jax.distributed.initialize`` arguments, or ``None`` for a single process.
 
     Raises:

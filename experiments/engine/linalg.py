@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Iterator
 
 import jax
 import jax.numpy as jnp
@@ -39,7 +40,7 @@ _ONE_AT_A_TIME = contextvars.ContextVar("one_matrix_per_call", default=False)
 
 
 @contextlib.contextmanager
-def one_matrix_per_call(enabled: bool = True):
+def one_matrix_per_call(enabled: bool = True) -> Iterator[None]:
     """While tracing inside this context, LAPACK gets one matrix per call (see the module docstring)."""
     token = _ONE_AT_A_TIME.set(bool(enabled))
     try:
@@ -53,18 +54,18 @@ def _per_matrix(f, args, core_ranks):
     if not _ONE_AT_A_TIME.get():
         return f(*args)
     args = [jnp.asarray(a) for a in args]
-    batch = jnp.broadcast_shapes(*(a.shape[: a.ndim - k] for a, k in zip(args, core_ranks)))
+    batch = jnp.broadcast_shapes(*(a.shape[: a.ndim - k] for a, k in zip(args, core_ranks, strict=True)))
     g = jax.custom_batching.sequential_vmap(f)
     if not batch:
         return g(*args)
     size = int(np.prod(batch))
     flat = [jnp.broadcast_to(a, batch + a.shape[a.ndim - k:]).reshape((size,) + a.shape[a.ndim - k:])
-            for a, k in zip(args, core_ranks)]
+            for a, k in zip(args, core_ranks, strict=True)]
     out = jax.vmap(g)(*flat)
     return jax.tree.map(lambda o: o.reshape(batch + o.shape[1:]), out)
 
 
-def cholesky(a):
+def cholesky(a: jax.Array) -> jax.Array:
     """Lower Cholesky factors of ``(..., n, n)`` symmetric positive-definite matrices."""
     return _per_matrix(jnp.linalg.cholesky, (a,), (2,))
 
@@ -74,18 +75,18 @@ def _solve_ranks(a, b):
     return 2, jnp.ndim(b) - (jnp.ndim(a) - 2)
 
 
-def cho_solve(factor, b):
+def cho_solve(factor: tuple[jax.Array, bool], b: jax.Array) -> jax.Array:
     """``A^{-1} b`` from ``factor = (L, True)`` with ``A = L L^T`` (``b``: one vector or ``(n, k)``)."""
     L, lower = factor
     return _per_matrix(lambda L_, b_: jsl.cho_solve((L_, lower), b_), (L, b), _solve_ranks(L, b))
 
 
-def solve_triangular(a, b, lower: bool):
+def solve_triangular(a: jax.Array, b: jax.Array, lower: bool) -> jax.Array:
     """``a^{-1} b`` for a triangular ``a``."""
     return _per_matrix(lambda a_, b_: jsl.solve_triangular(a_, b_, lower=lower), (a, b), _solve_ranks(a, b))
 
 
-def lstsq(a, b):
+def lstsq(a: jax.Array, b: jax.Array) -> jax.Array:
     """Minimum-norm least-squares solution of ``a x = b`` (one problem)."""
     return _per_matrix(lambda a_, b_: jnp.linalg.lstsq(a_, b_)[0], (a, b), (2, jnp.ndim(b)))
 
@@ -123,6 +124,6 @@ def _eigenvalues(a):
         return jnp.linalg.eigvalsh(a)
 
 
-def eigenvalues(a):
+def eigenvalues(a: jax.Array) -> jax.Array:
     """Eigenvalues (ascending) of ``(..., n, n)`` symmetric matrices: LAPACK without eigenvectors on the CPU."""
     return _per_matrix(_eigenvalues, (a,), (2,))

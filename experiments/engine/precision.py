@@ -9,7 +9,8 @@ without it would silently simulate in float32, so :func:`require_float64` refuse
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jax
 import numpy as np
@@ -33,7 +34,7 @@ def float64_enabled() -> bool:
     return jax.dtypes.canonicalize_dtype(np.float64) == np.float64
 
 
-def require_float64(cfg) -> None:
+def require_float64(cfg: Any) -> None:
     """Raise :class:`Float64Disabled` if ``cfg`` asks for float64 and JAX would give float32."""
     if getattr(cfg, "precision", "float64") == "float64" and not float64_enabled():
         raise Float64Disabled(

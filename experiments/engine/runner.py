@@ -22,16 +22,17 @@ import functools
 import platform
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ..models.config import ConfigError, config_dict, config_hash
-from .linalg import one_matrix_per_call
 from ..models import get_model
+from ..models.config import Config, ConfigError, config_dict, config_hash
+from .linalg import one_matrix_per_call
 from .precision import float64
 from .stats import BLOCK, NonFiniteError, StreamingStats
 
@@ -43,7 +44,7 @@ _MICRO_MEMORY = 2**31  # accelerators: bytes of live simulation state per micro-
 _MAX_MICRO = 2**16  # accelerators: seeds per micro-batch at most
 
 
-def micro_batch(cfg, platform: str) -> int:
+def micro_batch(cfg: Config, platform: str) -> int:
     """Seeds that one vmapped body computes at once on ``platform`` (a multiple of ``BLOCK``).
 
     A function of the config and the platform alone, never of the seed count, the chunk
@@ -145,7 +146,7 @@ def _malloc_trim() -> Callable[[], Any] | None:
 _TRIM = _malloc_trim()
 
 
-def seed_keys(seed: int, indices) -> jax.Array:
+def seed_keys(seed: int, indices: Sequence[int] | np.ndarray) -> jax.Array:
     """Keys ``fold_in(key(seed), i)`` for absolute seed indices ``i``."""
     base = jax.random.key(seed)
     return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(indices, jnp.uint32))
@@ -190,7 +191,7 @@ def _compile(simulate: Callable, cfg, ndev: int):
 
 
 @functools.lru_cache(maxsize=256)
-def program_fingerprint(cfg) -> str:
+def program_fingerprint(cfg: Config) -> str:
     """A fingerprint of what decides a result's bits: the program that was run.
 
     The hash of the lowered one-device program for ``cfg`` (StableHLO text without
@@ -215,7 +216,7 @@ def program_fingerprint(cfg) -> str:
     return digest.hexdigest()[:16]
 
 
-def simulate_seeds(cfg, indices, seed: int = 0) -> dict[str, np.ndarray]:
+def simulate_seeds(cfg: Config, indices: Sequence[int] | np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     """Per-seed trajectories for the given absolute seed indices (no reduction).
 
     Returns:
@@ -261,7 +262,7 @@ def _chunk_size(chunk_size: int | None, ndev: int, micro: int) -> int:
     return -(-chunk_size // unit) * unit
 
 
-def run(cfg, seeds: int, seed: int = 0, **kwargs) -> Result:
+def run(cfg: Config, seeds: int, seed: int = 0, **kwargs: Any) -> Result:
     """Simulate ``seeds`` seeds of ``cfg`` and reduce them per generation (see :func:`_run`).
 
     Runs under float64 (:func:`model_collapse.experiments.engine.precision.float64`),
@@ -382,7 +383,7 @@ def _run(
             std=r.std,
             minimum=r.minimum,
             maximum=r.maximum,
-            quantiles=dict(zip(map(_qkey, r.quantiles), r.quantile_table(r.quantiles))) if r.quantiles else {},
+            quantiles=dict(zip(map(_qkey, r.quantiles), r.quantile_table(r.quantiles), strict=True)) if r.quantiles else {},
         )
         for name, r in reducers.items()
     }

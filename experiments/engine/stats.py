@@ -27,6 +27,8 @@ by the seed index alone:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 __all__ = [
@@ -234,7 +236,7 @@ class StreamingStats:
         """The ``ceil(q n)``-th smallest value (inverted CDF), to the bin resolution."""
         return self.quantile_table((q,))[0]
 
-    def quantile_table(self, qs) -> np.ndarray:
+    def quantile_table(self, qs: Sequence[float]) -> np.ndarray:
         """:meth:`quantile` for each of ``qs``: an array ``(len(qs), generations)``, one pass."""
         if self.count and not self._hist_keys.size:
             raise ValueError("no quantiles: this reduction kept no histogram (it was built with quantiles=())")
@@ -264,7 +266,7 @@ class StreamingStats:
         }
 
     @classmethod
-    def from_state(cls, state: dict, quantiles) -> "StreamingStats":
+    def from_state(cls, state: dict, quantiles: Sequence[float]) -> StreamingStats:
         self = cls(len(state["s1"]), quantiles)
         self.count = int(state["count"])
         self.shift = np.asarray(state["shift"], np.float64)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
@@ -219,7 +220,7 @@ class Model(abc.ABC):
 
         raise ConfigError(f"model {self.name!r} has no metric {name!r}; choose one of: {', '.join(self.metric_names)}")
 
-    def skewness(self, cfg: Any, metric: str, generations) -> np.ndarray:
+    def skewness(self, cfg: Any, metric: str, generations: Sequence[int] | np.ndarray) -> np.ndarray:
         """Skewness of one seed's ``metric`` at ``generations`` (see :class:`Metric`)."""
         gens = np.asarray(generations, np.float64)
         return np.broadcast_to(np.asarray(self.metric(metric).skewness(cfg, gens), np.float64), gens.shape).copy()

@@ -18,12 +18,14 @@ import hashlib
 import json
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar, Protocol
 
 import jax
 import numpy as np
 
 __all__ = [
+    "Config",
     "ConfigError",
     "config_dataclass",
     "config_from_dict",
@@ -37,6 +39,17 @@ __all__ = [
 ]
 
 PRECISIONS = ("float64", "float32")
+
+
+class Config(Protocol):
+    """What the engine needs of any model's config (a :func:`config_dataclass` instance)."""
+
+    model: ClassVar[str]
+    generations: int
+    regime: str
+    precision: str
+
+    def memory_per_seed(self) -> int: ...
 
 
 class ConfigError(ValueError):
@@ -64,7 +77,7 @@ def _normalise(name: str, kind: Any, value: Any) -> Any:
     return value
 
 
-def config_dataclass(cls=None, *, traced: tuple[str, ...] = ()):
+def config_dataclass(cls: type | None = None, *, traced: tuple[str, ...] = ()) -> Any:
     """Make ``cls`` a frozen dataclass registered as a PyTree, with normalised field values.
 
     Args:
@@ -98,7 +111,7 @@ def config_dataclass(cls=None, *, traced: tuple[str, ...] = ()):
     return wrap if cls is None else wrap(cls)
 
 
-def config_from_dict(cls, values: dict[str, Any]):
+def config_from_dict(cls: type, values: dict[str, Any]) -> Config:
     """A config from :func:`config_dict`'s output (the ``model`` key is checked and dropped)."""
     values = dict(values)
     model = values.pop("model", cls.model)
@@ -111,12 +124,12 @@ def config_from_dict(cls, values: dict[str, Any]):
     return cls(**values)
 
 
-def config_dict(cfg) -> dict[str, Any]:
+def config_dict(cfg: Config) -> dict[str, Any]:
     """The config's fields as plain JSON-serialisable values, plus its model name."""
     return {"model": cfg.model, **dataclasses.asdict(cfg)}
 
 
-def config_hash(cfg) -> str:
+def config_hash(cfg: Config) -> str:
     """A stable 16-hex-digit hash of the model and every field of ``cfg``."""
     blob = json.dumps(config_dict(cfg), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -40,12 +40,16 @@ padded), so a trajectory's first generations do not depend on how many are simul
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..engine.linalg import cholesky, eigenvalues
+from . import register_model
+from .base import Metric, Model, Rows
 from .config import (
     PRECISIONS,
     ConfigError,
@@ -55,9 +59,6 @@ from .config import (
     check_positive_int,
     config_dataclass,
 )
-from ..engine.linalg import cholesky, eigenvalues
-from . import register_model
-from .base import Metric, Model
 from .regimes import REGIMES, scan_blocks
 from .samplers import bartlett_batch, bartlett_factor
 
@@ -122,7 +123,7 @@ class GaussianConfig:
                 )
 
     @property
-    def dtype(self):
+    def dtype(self) -> type:
         return jnp.float64 if self.precision == "float64" else jnp.float32
 
     def memory_per_seed(self) -> int:
@@ -347,47 +348,47 @@ class Gaussian(Model):
             Metric("w2_sq", "W2(N(mu_n, Sigma_n), N(mu, Sigma))^2", "log", _skewness("w2_sq")),
         )
 
-    def batch_size(self, cfg):
+    def batch_size(self, cfg: GaussianConfig) -> int:
         return cfg.M
 
-    def init(self, cfg, key):
+    def init(self, cfg: GaussianConfig, key: jax.Array) -> tuple[Fit, Fit, jax.Array]:
         mu0, L0 = _truth(cfg)
         truth = Fit(mu0, L0, jnp.zeros((), cfg.dtype))
         return truth, truth, key
 
-    def draw(self, cfg, ctx, key, params, rows):
+    def draw(self, cfg: GaussianConfig, ctx: Fit, key: jax.Array, params: Fit, rows: Rows) -> Any:
         z = jax.random.normal(key, (rows.size, cfg.dim), dtype=cfg.dtype)
         return params.mu + z @ params.L.T
 
-    def statistics(self, cfg, ctx, batch):
+    def statistics(self, cfg: GaussianConfig, ctx: Fit, batch: Any) -> Moments:
         mean = batch.mean(axis=0)
         centred = batch - mean
         return Moments(jnp.asarray(batch.shape[0], cfg.dtype), mean, centred.T @ centred)
 
-    def draw_statistics(self, cfg, ctx, key, params, rows):
+    def draw_statistics(self, cfg: GaussianConfig, ctx: Fit, key: jax.Array, params: Fit, rows: Rows) -> Moments:
         # In the fit's whitened coordinates: mean mu + L zbar, scatter L S_z L^T (exact or faithful).
         zbar, S = _whitened_batch(cfg, key, rows.size)
         return Moments(jnp.asarray(rows.size, cfg.dtype), params.mu + params.L @ zbar, params.L @ S @ params.L.T)
 
-    def merge(self, a, b):
+    def merge(self, a: Moments, b: Moments) -> Moments:
         return merge_moments(a, b)
 
-    def fit(self, cfg, ctx, stats):
+    def fit(self, cfg: GaussianConfig, ctx: Fit, stats: Moments) -> Fit:
         return _fit(cfg, stats)
 
-    def evaluate(self, cfg, ctx, params):
+    def evaluate(self, cfg: GaussianConfig, ctx: Fit, params: Fit) -> dict[str, jax.Array]:
         out = _metrics_batch(cfg, params.mu[None], params.L[None], jnp.asarray(params.log_det)[None])
         return {k: v[0] for k, v in out.items()}
 
-    def fast_path(self, cfg):
+    def fast_path(self, cfg: GaussianConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
         if cfg.regime in ("replace", "accumulate") and not self.transforms(cfg):
             return lambda key: _simulate_product(cfg, key)
         return None
 
-    def theory(self, cfg, generations, convention="fit"):
+    def theory(self, cfg: GaussianConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
         return theory(cfg, generations, convention)
 
-    def theory_kinds(self, cfg):
+    def theory_kinds(self, cfg: GaussianConfig) -> dict[str, str | None]:
         from ...theory import gaussian as theory_gaussian
 
         out = {}
@@ -398,7 +399,7 @@ class Gaussian(Model):
                 out[metric] = None
         return out
 
-    def examples(self):
+    def examples(self) -> tuple[GaussianConfig, ...]:
         return (
             GaussianConfig(dim=2, M=6, generations=5, regime="mix", real_fraction=0.5, sampler="faithful"),
             GaussianConfig(dim=1, M=6, generations=5, regime="replace"),
@@ -407,12 +408,12 @@ class Gaussian(Model):
             GaussianConfig(dim=2, M=6, generations=5, regime="accumulate-subsample", sampler="faithful"),
         )
 
-    def laws(self):
+    def laws(self) -> list[Any]:
         from ..laws import LAWS
 
         return [law for law in LAWS.values() if law.model == self.name]
 
-    def figures(self):
+    def figures(self) -> Mapping[str, Callable[..., Any]]:
         from ...figures import gaussian as figures_gaussian
 
         return getattr(figures_gaussian, "FIGURES", {})
@@ -442,7 +443,7 @@ def _skewness(metric: str):
     return skewness
 
 
-def theory(cfg: GaussianConfig, generations, convention: str = "fit") -> dict:
+def theory(cfg: GaussianConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
     """Predicted curves per metric for ``cfg`` (``None`` where no closed form exists).
 
     Delegates to :func:`model_collapse.theory.gaussian.predict`, derived in SymPy from the

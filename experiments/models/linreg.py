@@ -28,7 +28,8 @@ Samplers:
 from __future__ import annotations
 
 import warnings
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -129,7 +130,7 @@ class LinRegConfig:
             )
 
     @property
-    def dtype(self):
+    def dtype(self) -> type:
         return jnp.float64 if self.precision == "float64" else jnp.float32
 
     def memory_per_seed(self) -> int:
@@ -184,14 +185,14 @@ class LinReg(Model):
             Metric("test_error", "||w_n - w*||^2 (noise-free test error, isotropic inputs)", "log", _skewness),
         )
 
-    def batch_size(self, cfg):
+    def batch_size(self, cfg: LinRegConfig) -> int:
         return cfg.T
 
     # ---- engine hooks ------------------------------------------------------------
     # ctx: (w*, design). The design is the fixed X (faithful) or a tuple of Wishart
     # factors, one per row slice (exact); None for a fresh design.
 
-    def init(self, cfg, key):
+    def init(self, cfg: LinRegConfig, key: jax.Array) -> tuple[tuple[jax.Array, Any], jax.Array, jax.Array]:
         k_truth, k_design, k_steps = jax.random.split(key, 3)
         dt, T, d = cfg.dtype, cfg.T, cfg.d
         w_star = jax.random.normal(k_truth, (d,), dtype=dt) / jnp.sqrt(jnp.asarray(d, dt))
@@ -200,12 +201,12 @@ class LinReg(Model):
             design = None
         elif cfg.sampler == "exact":
             keys = jax.random.split(k_design, len(_parts(cfg, T)))
-            design = tuple(_wishart_factor(k, r.size, d, dt) for k, r in zip(keys, _parts(cfg, T)))
+            design = tuple(_wishart_factor(k, r.size, d, dt) for k, r in zip(keys, _parts(cfg, T), strict=True))
         else:
             design = jax.random.normal(k_design, (T, d), dtype=dt)
         return (w_star, design), w_star, k_steps
 
-    def draw(self, cfg, ctx, key, params, rows):
+    def draw(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], key: jax.Array, params: jax.Array, rows: Rows) -> Any:
         """Rows ``rows`` of the batch and their labels from ``params``: ``{"X" or "row", "y"}``."""
         if cfg.sampler == "exact":
             raise ConfigError("the exact sampler draws no raw rows; use --sampler faithful")
@@ -224,11 +225,11 @@ class LinReg(Model):
     def _rows(self, ctx, batch):
         return batch["X"] if "X" in batch else ctx[1][batch["row"]]
 
-    def statistics(self, cfg, ctx, batch):
+    def statistics(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], batch: Any) -> tuple[jax.Array, jax.Array]:
         X = self._rows(ctx, batch)
         return (X.T @ X, X.T @ batch["y"])
 
-    def draw_statistics(self, cfg, ctx, key, params, rows):
+    def draw_statistics(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], key: jax.Array, params: jax.Array, rows: Rows) -> tuple[jax.Array, jax.Array]:
         if cfg.sampler != "exact":
             if ctx[1] is not None and rows.size == cfg.T:  # the whole fixed design: no gather
                 X = ctx[1]
@@ -246,22 +247,22 @@ class LinReg(Model):
         u = jax.random.normal(k_u, (F.shape[1],), dtype=cfg.dtype)
         return (gram, gram @ params + _sigma(cfg) * (F @ u))
 
-    def merge(self, a, b):
+    def merge(self, a: tuple[jax.Array, jax.Array], b: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
         return (a[0] + b[0], a[1] + b[1])
 
-    def fit(self, cfg, ctx, stats):
+    def fit(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], stats: tuple[jax.Array, jax.Array]) -> jax.Array:
         gram, moment = stats
         return cho_solve((cholesky(gram), True), moment)
 
-    def fit_sample(self, cfg, ctx, sample):
+    def fit_sample(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], sample: Any) -> jax.Array:
         # Rows of a fixed design can repeat in a subsample: least squares with the
         # minimum-norm solution stays defined if fewer than d distinct rows are drawn.
         return lstsq(self._rows(ctx, sample), sample["y"])
 
-    def evaluate(self, cfg, ctx, params):
+    def evaluate(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], params: jax.Array) -> dict[str, jax.Array]:
         return {"test_error": jnp.sum((params - ctx[0]) ** 2)}
 
-    def fast_path(self, cfg):
+    def fast_path(self, cfg: LinRegConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
         if cfg.sampler != "exact" or cfg.regime not in ("replace", "accumulate"):
             return None
         if cfg.design == "fresh" and cfg.regime == "accumulate":
@@ -270,13 +271,13 @@ class LinReg(Model):
 
     # ---- other layers ------------------------------------------------------------
 
-    def theory(self, cfg, generations, convention="fit"):
+    def theory(self, cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
         return theory(cfg, generations, convention)
 
-    def theory_kinds(self, cfg):
+    def theory_kinds(self, cfg: LinRegConfig) -> dict[str, str | None]:
         return {"test_error": None if _no_closed_form(cfg) else "exact expectation"}
 
-    def examples(self):
+    def examples(self) -> tuple[LinRegConfig, ...]:
         c = LinRegConfig(d=4, T=12, generations=5, regime="accumulate")
         return (
             c,
@@ -287,12 +288,12 @@ class LinReg(Model):
             LinRegConfig(d=4, T=12, generations=5, regime="accumulate", sampler="exact", design="fresh"),
         )
 
-    def laws(self):
+    def laws(self) -> list[Any]:
         from ..laws import LAWS
 
         return [law for law in LAWS.values() if law.model == self.name]
 
-    def figures(self):
+    def figures(self) -> Mapping[str, Callable[..., Any]]:
         from ...figures import linreg as figures_linreg
 
         return getattr(figures_linreg, "FIGURES", {})
@@ -361,7 +362,7 @@ def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
         if cfg.sampler == "exact":
             if cfg.regime in ("mix", "augment"):
                 keys = jax.random.split(key, len(_parts(cfg, cfg.T)))
-                factors = [_wishart_factor(k, r.size, cfg.d, cfg.dtype) for k, r in zip(keys, _parts(cfg, cfg.T))]
+                factors = [_wishart_factor(k, r.size, cfg.d, cfg.dtype) for k, r in zip(keys, _parts(cfg, cfg.T), strict=True)]
                 gram = sum(F @ F.T for F in factors)
             else:
                 L = bartlett_factor(key, cfg.T, cfg.d, cfg.dtype)
@@ -378,7 +379,7 @@ def _no_closed_form(cfg) -> bool:
     )
 
 
-def theory(cfg: LinRegConfig, generations, convention: str = "fit") -> dict:
+def theory(cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
     """The predicted ``test_error`` curve for ``cfg`` (``None`` where no closed form exists).
 
     * replace, fixed or fresh design: ``sigma2 d n/(T-d-1)`` (a fresh design leaves the

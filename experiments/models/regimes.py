@@ -24,12 +24,13 @@ whatever the number simulated (a test checks it bit for bit). Transforms
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from .base import Rows, apply_transforms
+from .base import Model, Rows, apply_transforms
 
 __all__ = ["REGIMES", "POOLED", "simulate", "scan_blocks", "subsample_indices", "write_batch", "empty_like"]
 
@@ -37,12 +38,12 @@ REGIMES = ("replace", "accumulate", "mix", "augment", "accumulate-subsample")
 POOLED = ("replace", "accumulate", "mix", "augment")  # fit from merged statistics
 
 
-def empty_like(stats):
+def empty_like(stats: Any) -> Any:
     """The statistics of an empty batch: zeros (``merge(zeros, s) == s`` for every model)."""
     return jax.tree_util.tree_map(jnp.zeros_like, stats)
 
 
-def simulate(model, cfg, key: jax.Array, *, fast_path: bool = True) -> dict[str, jax.Array]:
+def simulate(model: Model, cfg: Any, key: jax.Array, *, fast_path: bool = True) -> dict[str, jax.Array]:
     """One seed's trajectory of every metric, generations ``1..G``, for any model and regime.
 
     Args:
@@ -147,7 +148,7 @@ def _simulate_subsample(model, cfg, ctx, truth, keys, gens):
     return out
 
 
-def scan_blocks(block, init, blocks: int):
+def scan_blocks(block: Callable[[Any, jax.Array], tuple[Any, Any]], init: Any, blocks: int) -> tuple[Any, Any]:
     """``lax.scan(block, init, arange(blocks))`` whose compiled body does not depend on ``blocks``.
 
     For the fast paths that draw generations a block at a time: a trajectory's first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import DTypeLike
 
 __all__ = ["gamma", "bartlett_batch", "bartlett_factor", "GAMMA_CANDIDATES"]
 
@@ -26,7 +27,7 @@ def _gamma_proposals(key, a1, shape, dtype):
     return accepted, d * v3
 
 
-def gamma(key: jax.Array, a, dtype) -> jax.Array:
+def gamma(key: jax.Array, a: jax.Array | float, dtype: DTypeLike) -> jax.Array:
     """Exact ``Gamma(a, 1)`` variates, ``a`` an array of shapes ``> 0`` (Marsaglia & Tsang 2000).
 
     The same law as :func:`jax.random.gamma`, several times cheaper for arrays: every
@@ -68,7 +69,7 @@ def _tril_gather(d: int) -> np.ndarray:
     return idx
 
 
-def bartlett_batch(key: jax.Array, dof: int, d: int, batch: tuple, dtype) -> jax.Array:
+def bartlett_batch(key: jax.Array, dof: int, d: int, batch: tuple[int, ...], dtype: DTypeLike) -> jax.Array:
     """``batch + (d, d)`` independent Bartlett factors (see :func:`bartlett_factor`), drawn in bulk."""
     k_diag, k_off = jax.random.split(key)
     dofs = dof - jnp.arange(d, dtype=dtype)
@@ -78,7 +79,7 @@ def bartlett_batch(key: jax.Array, dof: int, d: int, batch: tuple, dtype) -> jax
     return flat[..., _tril_gather(d)]
 
 
-def bartlett_factor(key: jax.Array, dof: int, d: int, dtype) -> jax.Array:
+def bartlett_factor(key: jax.Array, dof: int, d: int, dtype: DTypeLike) -> jax.Array:
     """Lower-triangular ``L`` with ``L L^T ~ Wishart(dof, I_d)`` (Bartlett decomposition).
 
     ``L_jj = sqrt(chi2_{dof - j})`` for ``j = 0..d-1`` and ``L_jk ~ N(0, 1)`` below the
