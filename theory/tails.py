@@ -3,7 +3,7 @@
 A check compares the mean of ``N`` seeds with a law through the Studentized mean
 ``z = (mean - law) / sem`` and reads a tail probability off the normal distribution.
 By the one-term Edgeworth expansion of the Studentized mean (Hall, *The Bootstrap and
-Edgeworth Expansion*, 1992, Sec. 2.6, Example 2.1; Hall 1987, Ann. Probab. 15), for a
+Edgeworth Expansion*, 1992, Sec. 2.6, its ``q_1``; Hall 1987, Ann. Probab. 15), for a
 metric of skewness ``gamma``::
 
     P(z <= x) = Phi(x) + gamma / (6 sqrt(N)) (2 x^2 + 1) phi(x) + O(1/N),
@@ -37,7 +37,7 @@ does, on any side (the expansion does not exist).
 
 The skewness of each metric, exactly:
 
-* the Gaussian refit's variance under replace, ``sigma_n^2 / sigma^2 = prod_{i<=n}
+* the Gaussian refit's variance under replace in 1-D, ``sigma_n^2 / sigma^2 = prod_{i<=n}
   chi2_{M-1,i} / c`` (``c = M - 1`` unbiased, ``M`` MLE): :func:`chi2_product_skewness`
   (0.65 at ``n = 1``, 4,700 at ``n = 60`` for ``M = 20``);
 * its ``mean_sq_error = ||mu_n - mu||^2`` under replace, any ``dim``:
