@@ -401,6 +401,15 @@ def _run(
     )
 
 
+def _package_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("model-collapse")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
 def _qkey(q: float) -> str:
     return format(q, "g")
 
@@ -410,8 +419,11 @@ def _meta(cfg, chunk: int, micro: int, ndev: int, elapsed: float, compile_s: flo
     import scipy
     import sympy
 
+    from .cache import _git_commit
+
     dev = jax.devices()[0]
     return {
+        "package": {"name": "model-collapse", "version": _package_version(), "commit": _git_commit()},
         "precision": cfg.precision,
         "backend": jax.default_backend(),
         "device_kind": dev.device_kind,

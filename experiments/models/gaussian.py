@@ -40,6 +40,7 @@ padded), so a trajectory's first generations do not depend on how many are simul
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -62,11 +63,15 @@ from .config import (
 from .regimes import REGIMES, scan_blocks
 from .samplers import bartlett_batch, bartlett_factor
 
-__all__ = ["GaussianConfig", "Gaussian", "Fit", "Moments", "merge_moments", "theory", "METRICS"]
+__all__ = ["SamplerNote", "GaussianConfig", "Gaussian", "Fit", "Moments", "merge_moments", "theory", "METRICS"]
 
 ESTIMATORS = ("unbiased", "mle")
 SAMPLERS = ("faithful", "exact")
 METRICS = ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
+
+
+class SamplerNote(UserWarning):
+    """The config chose a sampler for the user (one that works for the regime asked for)."""
 
 
 @config_dataclass(traced=("sigma2", "real_fraction"))
@@ -80,7 +85,9 @@ class GaussianConfig:
         generations: number of fits, generation 1 on real data.
         regime: replace, accumulate, mix, augment or accumulate-subsample.
         estimator: ``unbiased`` (divide by N - 1) or ``mle`` (divide by N).
-        sampler: ``exact`` (sufficient statistics) or ``faithful`` (raw samples).
+        sampler: ``exact`` (sufficient statistics) or ``faithful`` (raw samples); ``None``
+            (the default) picks ``exact``, or ``faithful`` under accumulate-subsample (which
+            needs raw samples), with a note.
         real_fraction: the share of real samples per generation (mix and augment).
         precision: ``float64`` (default) or ``float32``.
     """
@@ -91,7 +98,7 @@ class GaussianConfig:
     generations: int = 60
     regime: str = "replace"
     estimator: str = "unbiased"
-    sampler: str = "exact"
+    sampler: str | None = None
     real_fraction: float = 0.5
     precision: str = "float64"
 
@@ -99,6 +106,11 @@ class GaussianConfig:
     CHOICES: ClassVar[dict] = {"regime": REGIMES, "estimator": ESTIMATORS, "sampler": SAMPLERS, "precision": PRECISIONS}
 
     def __post_init__(self):
+        if self.sampler is None:  # the model's default for this regime
+            object.__setattr__(self, "sampler", "faithful" if self.regime == "accumulate-subsample" else "exact")
+            if self.regime == "accumulate-subsample":
+                warnings.warn("accumulate-subsample needs raw samples: using --sampler faithful (the default, exact, "
+                              "draws only their statistics)", SamplerNote, stacklevel=4)
         check_positive_int("dim", self.dim)
         check_positive_int("M", self.M, minimum=2)
         check_nonnegative("sigma2", self.sigma2)
