@@ -434,19 +434,26 @@ class Gaussian(Model):
 def _skewness(metric: str):
     """Skewness of one seed's ``metric`` at each generation (a function of the config).
 
-    Under replace, every metric but ``log_det`` carries the variance factor
-    ``prod_{i<=n} chi2_{M-1}/c``, whose skewness (of its square root for ``std``) is
-    exact for ``variance`` in 1-D (:func:`model_collapse.theory.tails.chi2_product_skewness`);
-    ``log_det`` (a sum of logs), accumulate and mix: bounded, 0. ``mean_sq_error``
-    (every regime) is at least as skewed as a scaled ``chi2_dim``, ``sqrt(8/dim)``.
+    * replace, ``mean_sq_error``: exact, any dim and estimator
+      (:func:`model_collapse.theory.tails.gaussian_mean_sq_error_skewness`, from the
+      recursion of ``||mu_n - mu||^2``'s first three moments);
+    * replace, every other metric but ``log_det``: the skewness of the variance factor
+      ``prod_{i<=n} chi2_{M-1}/c`` (of its square root for ``std``), exact for
+      ``variance`` in 1-D (:func:`model_collapse.theory.tails.chi2_product_skewness`), the
+      same multiplicative tail elsewhere;
+    * ``log_det`` (a sum of logs), and the other regimes, whose real data keep the
+      variance bounded: 0, except ``mean_sq_error``, at least a scaled ``chi2_dim``'s
+      ``sqrt(8/dim)`` (exact at generation 1).
     """
 
-    def skewness(cfg, generations):
+    def skewness(cfg: GaussianConfig, generations: np.ndarray) -> np.ndarray:
+        from ...theory import tails as theory_tails
+
         gens = np.asarray(generations, np.float64)
+        if cfg.regime == "replace" and metric == "mean_sq_error":
+            return theory_tails.gaussian_mean_sq_error_skewness(gens, dim=cfg.dim, M=cfg.M, estimator=cfg.estimator)
         skew = np.zeros(gens.shape)
         if cfg.regime == "replace" and metric != "log_det":
-            from ...theory import tails as theory_tails
-
             skew = theory_tails.chi2_product_skewness(gens, cfg.M - 1, 1.0, power=0.5 if metric == "std" else 1.0)
         if metric == "mean_sq_error":
             skew = np.maximum(skew, np.sqrt(8.0 / cfg.dim))

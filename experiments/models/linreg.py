@@ -299,16 +299,32 @@ class LinReg(Model):
         return getattr(figures_linreg, "FIGURES", {})
 
 
-def _skewness(cfg, generations):
+def _skewness(cfg: LinRegConfig, generations: np.ndarray) -> np.ndarray:
     """Skewness of one seed's ``test_error`` (inf where it is infinite).
 
-    Random design (``fixed`` or ``fresh``): ``tr (X^T X)^-1`` has a finite ``k``-th moment
-    iff ``T > d + 2k - 1``, so the variance needs ``T > d + 3`` and the skewness
-    ``T > d + 5``; beyond, bounded in ``n`` (returned as 0: not the growing kind the tail
-    guard is for). Given the design (``shared``), a quadratic form in Gaussians: bounded.
+    * a random design (``fixed`` or ``fresh``) with ``T <= d + 5``: infinite (``tr (X^T
+      X)^-1`` has a finite ``k``-th moment iff ``T > d + 2k - 1``);
+    * replace or accumulate with a fixed design, replace with a fresh one: exact
+      (:func:`model_collapse.theory.tails.linreg_test_error_skewness`; a fixed design gives
+      the F distribution's at every ``n``, 0.84 at ``d = 32, T = 100``);
+    * one design for every seed (``shared``): a Gaussian quadratic form's, exact, from the
+      design's eigenvalues;
+    * the other regimes (no law is registered there): the one-fit value, the fixed
+      design's F skewness, as an approximation.
     """
-    heavy = cfg.design != "shared" and cfg.T <= cfg.d + 5
-    return np.full(np.shape(generations), np.inf if heavy else 0.0)
+    from ...theory import tails as theory_tails
+
+    gens = np.asarray(generations)
+    if cfg.design == "shared":
+        if cfg.regime in ("replace", "accumulate"):
+            weights = 1.0 / np.linalg.eigvalsh(_shared_gram(cfg))
+            return np.full(gens.shape, theory_tails.gaussian_quadratic_form_skewness(weights))
+        return np.full(gens.shape, np.sqrt(8.0))  # a quadratic form's skewness is at most sqrt(8)
+    try:
+        return theory_tails.linreg_test_error_skewness(gens, d=cfg.d, T=cfg.T, regime=cfg.regime, design=cfg.design)
+    except ValueError:
+        one_fit = theory_tails.linreg_test_error_skewness(np.ones(1), d=cfg.d, T=cfg.T, regime="replace", design="fixed")
+        return np.full(gens.shape, float(one_fit[0]))
 
 
 def _exact_steps(cfg, key):
@@ -351,10 +367,8 @@ def _exact_steps(cfg, key):
     return errors.reshape(blocks * B)[:G]
 
 
-def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
-    """``tr (X^T X)^{-1}`` of the one design that ``design="shared"`` uses, as the sampler draws it."""
-    if cfg.design != "shared":
-        raise ConfigError("only design='shared' has one design for every seed")
+def _shared_gram(cfg: LinRegConfig) -> np.ndarray:
+    """``X^T X`` of the one design that ``design="shared"`` uses, as the sampler draws it (float64)."""
     from ..engine.precision import float64
 
     key = _design_key(cfg, None)
@@ -362,7 +376,8 @@ def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
         if cfg.sampler == "exact":
             if cfg.regime in ("mix", "augment"):
                 keys = jax.random.split(key, len(_parts(cfg, cfg.T)))
-                factors = [_wishart_factor(k, r.size, cfg.d, cfg.dtype) for k, r in zip(keys, _parts(cfg, cfg.T), strict=True)]
+                parts = _parts(cfg, cfg.T)
+                factors = [_wishart_factor(k, r.size, cfg.d, cfg.dtype) for k, r in zip(keys, parts, strict=True)]
                 gram = sum(F @ F.T for F in factors)
             else:
                 L = bartlett_factor(key, cfg.T, cfg.d, cfg.dtype)
@@ -370,7 +385,14 @@ def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
         else:
             X = jax.random.normal(key, (cfg.T, cfg.d), dtype=cfg.dtype)
             gram = X.T @ X
-        return float(jnp.trace(jnp.linalg.inv(gram.astype(jnp.float64))))
+        return np.asarray(gram, np.float64)
+
+
+def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
+    """``tr (X^T X)^{-1}`` of the one design that ``design="shared"`` uses, as the sampler draws it."""
+    if cfg.design != "shared":
+        raise ConfigError("only design='shared' has one design for every seed")
+    return float(np.trace(np.linalg.inv(_shared_gram(cfg))))
 
 
 def _no_closed_form(cfg) -> bool:
