@@ -108,7 +108,7 @@ def calibrate(
     levels: Sequence[float] = LEVELS,
     confidence: float = 0.99,
     runner: Callable = run,
-    progress=None,
+    progress: bool | None = None,
     on_run: Callable[[int, list[Check]], None] | None = None,
 ) -> dict:
     """Verify ``laws`` on every base seed and compare the observed rejection rates with the nominal ones.

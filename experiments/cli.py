@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Sequence
 
 from .cli_parser import (  # noqa: F401  (re-exported: the parser is part of the command line's surface)
     _STATUS,
@@ -380,7 +381,7 @@ class _QuietPipe:
 _HANDLERS = ("simulate", "verify", "figures", "reproduce", "calibrate", "cache", "cite")
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``collapse`` console script: parse, run one command, return the exit status."""
     warnings.showwarning = _show_warning
     argv = sys.argv[1:] if argv is None else list(argv)

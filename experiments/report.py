@@ -6,12 +6,14 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scipy import stats as sps
 
 from .engine.cache import cached_run
-from .laws import DEFAULT_ALPHA, Law, power_seeds, select_laws, status, verify
+from .engine.runner import Result
+from .laws import DEFAULT_ALPHA, Check, Law, power_seeds, select_laws, status, verify
 from .models.config import config_dict, config_hash
 
 __all__ = ["QUICK_SEEDS", "build_report", "reproduce", "write_report"]
@@ -25,7 +27,8 @@ def _max_z(law: Law, rows) -> float | None:
     return None if not zs else float(law.verdict.extreme(zs))
 
 
-def build_report(laws: list[Law], checks, results, alpha: float, elapsed: dict[str, float] | None = None) -> dict:
+def build_report(laws: list[Law], checks: list[Check], results: Mapping[str, Result], alpha: float,
+                 elapsed: dict[str, float] | None = None) -> dict:
     """The report as a JSON-serialisable dict: one entry per law, with its checks.
 
     ``passed`` (per law and overall) means "no check failed"; ``verdict`` is ``pass``,
@@ -141,8 +144,9 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
     return [js, md]
 
 
-def reproduce(outdir, quick=False, only=None, seeds=None, progress=None,
-              alpha=DEFAULT_ALPHA) -> tuple[dict, list[Path]]:
+def reproduce(outdir: str | os.PathLike[str], quick: bool = False, only: Sequence[str] | None = None,
+              seeds: int | None = None, progress: bool | None = None,
+              alpha: float = DEFAULT_ALPHA) -> tuple[dict, list[Path]]:
     """Every registered law verified, the report written, every figure regenerated, through the cache."""
     from ..figures import FIGURES, make_all
 

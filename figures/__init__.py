@@ -20,7 +20,9 @@ PNG with reproducible bytes (see :mod:`.style`).
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import style
@@ -51,7 +53,8 @@ def _collect() -> dict:
 FIGURES = _collect()
 
 
-def make_all(outdir=None, seeds=None, only=None, progress=None) -> list[Path]:
+def make_all(outdir: str | os.PathLike[str] | None = None, seeds: int | None = None,
+             only: Sequence[str] | None = None, progress: bool | None = None) -> list[Path]:
     """Render the figures named in ``only`` (all by default) into ``outdir``.
 
     Args:

@@ -16,6 +16,10 @@ settings whose defaults draw the figure in ``figures/``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 from ..experiments import GaussianConfig, config_hash, get_model, simulate_seeds
@@ -55,7 +59,8 @@ def _positive_band(ax, x, summary, color, label=None, **kwargs):
 
 
 @style.styled
-def nature(outdir, seeds=None, progress=None, *, M_values=(10, 100), generations=1000, trajectories=5):
+def nature(outdir: str | os.PathLike[str], seeds: int | None = None, progress: bool | None = None, *,
+           M_values: Sequence[int] = (10, 100), generations: int = 1000, trajectories: int = 5) -> list[Path]:
     """Shumailov et al. (2024)'s theorem: a martingale variance whose standard deviation collapses.
 
     1-D Gaussian, unbiased variance, replace, one panel per M. The quantile fan of
@@ -79,7 +84,7 @@ def nature(outdir, seeds=None, progress=None, *, M_values=(10, 100), generations
     fig = style.figure((7.0, 2.9))
     axes = fig.subplots(1, len(M_values), squeeze=False)[0]
     hashes = []
-    for ax, M in zip(axes, M_values):
+    for ax, M in zip(axes, M_values, strict=True):
         cfg = GaussianConfig(dim=1, M=M, generations=G, regime="replace", estimator="unbiased", sampler="exact")
         res = run(cfg, seeds, 0, progress=progress)
         hashes.append(config_hash(cfg))
@@ -131,15 +136,15 @@ INSETS = {"unbiased": [0.40, 0.08, 0.57, 0.5], "mle": [0.11, 0.07, 0.41, 0.4]}
 
 @style.styled
 def regimes(
-    outdir,
-    seeds=None,
-    progress=None,
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
     *,
-    M=20,
-    generations=100,
-    real_fractions=(0.5, 0.25),
-    estimators=("unbiased", "mle"),
-):
+    M: int = 20,
+    generations: int = 100,
+    real_fractions: Sequence[float] = (0.5, 0.25),
+    estimators: Sequence[str] = ("unbiased", "mle"),
+) -> list[Path]:
     """Replace, accumulate and mix, 1-D: mean error and variance for each estimator, with the laws.
 
     Replace is the loop of Shumailov et al. (2024); accumulate that of Kazdan et al. (2024)
@@ -174,7 +179,8 @@ def regimes(
     for col, estimator in enumerate(estimators):
         for k, (regime, fraction, label) in enumerate(variants):
             extra = {} if fraction is None else {"real_fraction": fraction}
-            cfg = GaussianConfig(dim=1, M=M, generations=G, regime=regime, estimator=estimator, sampler="exact", **extra)
+            cfg = GaussianConfig(dim=1, M=M, generations=G, regime=regime, estimator=estimator, sampler="exact",
+                                 **extra)
             res = run(cfg, seeds, 0, progress=progress)
             hashes.append(config_hash(cfg))
             x = res.generation
@@ -221,16 +227,16 @@ ESTIMATOR_COLORS = {"unbiased": style.PALETTE[0], "mle": style.PALETTE[3]}
 
 @style.styled
 def logdet(
-    outdir,
-    seeds=None,
-    progress=None,
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
     *,
-    dim=10,
-    M=100,
-    generations=100,
-    regimes=("replace", "accumulate"),
-    estimators=("unbiased", "mle"),
-):
+    dim: int = 10,
+    M: int = 100,
+    generations: int = 100,
+    regimes: Sequence[str] = ("replace", "accumulate"),
+    estimators: Sequence[str] = ("unbiased", "mle"),
+) -> list[Path]:
     """Kazdan et al. (2024)'s multivariate metrics: log det and trace of Sigma_n, with the laws.
 
     A ``dim``-dimensional Gaussian refit on M samples per generation. Under replace

@@ -7,6 +7,10 @@ settings whose defaults draw the figure in ``figures/``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 from ..experiments import LinRegConfig, config_hash, get_model
@@ -29,16 +33,16 @@ DESIGN_VARIANTS = (
 
 @style.styled
 def gerstgrasser_grid(
-    outdir,
-    seeds=None,
-    progress=None,
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
     *,
-    d=32,
-    T_values=(100, 316, 1000),
-    sigma2_values=(0.01, 0.1, 1.0, 10.0, 100.0),
-    generations=50,
-    regimes=("replace", "accumulate"),
-):
+    d: int = 32,
+    T_values: Sequence[int] = (100, 316, 1000),
+    sigma2_values: Sequence[float] = (0.01, 0.1, 1.0, 10.0, 100.0),
+    generations: int = 50,
+    regimes: Sequence[str] = ("replace", "accumulate"),
+) -> list[Path]:
     """The linear-regression figure of Gerstgrasser et al. (2024), with the laws dashed.
 
     Ordinary least squares refit each generation on labels drawn from the previous fit
@@ -96,16 +100,16 @@ def gerstgrasser_grid(
 
 @style.styled
 def designs(
-    outdir,
-    seeds=None,
-    progress=None,
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
     *,
-    d=8,
-    T_values=(24, 40, 160),
-    sigma2=1.0,
-    generations=50,
-    variants=DESIGN_VARIANTS,
-):
+    d: int = 8,
+    T_values: Sequence[int] = (24, 40, 160),
+    sigma2: float = 1.0,
+    generations: int = 50,
+    variants: Sequence[tuple[str, str]] = DESIGN_VARIANTS,
+) -> list[Path]:
     """Accumulate with a fresh design and with subsampling, against the fixed-design law and the bound.
 
     Gerstgrasser et al. (2024) derive the accumulate law for a fixed design; Kazdan et al.
@@ -132,7 +136,7 @@ def designs(
     G = generations
     fig = style.figure((7.0, 2.6))
     axes = fig.subplots(1, len(T_values), sharey=True, squeeze=False)[0]
-    for ax, T in zip(axes, T_values):
+    for ax, T in zip(axes, T_values, strict=True):
         unit = theory_linreg.one_generation_error(d, T, sigma2)
         for k, (regime, design) in enumerate(variants):
             cfg = LinRegConfig(d=d, T=T, sigma2=sigma2, generations=G, regime=regime, design=design)
@@ -162,7 +166,8 @@ def designs(
 
 
 @style.styled
-def convention(outdir, seeds=None, progress=None, *, d=32, T=100, sigma2=1.0, generations=20):
+def convention(outdir: str | os.PathLike[str], seeds: int | None = None, progress: bool | None = None, *, d: int = 32,
+               T: int = 100, sigma2: float = 1.0, generations: int = 20) -> list[Path]:
     """Indexing: the replace law counted in fits (ours) and shifted by one (a downstream fit).
 
     Dohmatob et al. (2024) count n generators and then one downstream fit, so their
@@ -188,7 +193,8 @@ def convention(outdir, seeds=None, progress=None, *, d=32, T=100, sigma2=1.0, ge
     x = res.generation
     fig = style.figure(style.COLUMN)
     ax = fig.subplots()
-    style.band(ax, x, res.metrics["test_error"], style.PALETTE[0], label="simulation (n = fits)", marker="o", markersize=2)
+    style.band(ax, x, res.metrics["test_error"], style.PALETTE[0], label="simulation (n = fits)", marker="o",
+               markersize=2)
     ax.plot(x, theory_linreg.expected_test_error(x, d, T, sigma2, "replace", "fit"), label="law, n fits", **THEORY)
     ax.plot(
         x,

@@ -26,16 +26,24 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
 __all__ = [
     "PALETTE", "COLUMN", "WIDE", "Z95", "RC", "context", "styled", "figure", "band", "generation_axis", "save",
 ]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -62,7 +70,7 @@ RC = {
 }
 
 
-def context():
+def context() -> AbstractContextManager[None]:
     """The figure style for the duration of a ``with`` block; the caller's rcParams come back on exit.
 
     Wrap both the making and the saving of a figure: sizes, fonts and the colour cycle are
@@ -81,7 +89,7 @@ def context():
     return matplotlib.rc_context(RC)
 
 
-def styled(fn):
+def styled(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Decorator: run ``fn`` inside :func:`context` (every registered figure function is styled)."""
 
     @functools.wraps(fn)
@@ -92,7 +100,7 @@ def styled(fn):
     return wrapper
 
 
-def figure(figsize=COLUMN) -> Figure:
+def figure(figsize: tuple[float, float] = COLUMN) -> Figure:
     """A new :class:`~matplotlib.figure.Figure`, not registered with pyplot (nothing to close).
 
     Call it inside :func:`context` so it takes the style's sizes; add axes with ``fig.subplots(...)``.
@@ -100,7 +108,8 @@ def figure(figsize=COLUMN) -> Figure:
     return Figure(figsize=figsize)
 
 
-def band(ax, x, summary, color, label=None, band_alpha=0.25, **kwargs):
+def band(ax: Axes, x: ArrayLike, summary: Any, color: str, label: str | None = None, band_alpha: float = 0.25,
+         **kwargs: Any) -> None:
     """Draw an empirical mean over seeds with its 95% confidence band (mean +/- 1.96 sem).
 
     The band is the normal-approximation interval for the mean at each x: shaded, without
@@ -127,7 +136,7 @@ def band(ax, x, summary, color, label=None, band_alpha=0.25, **kwargs):
     ax.plot(x, mean, color=color, label=label, **kwargs)
 
 
-def generation_axis(ax, axis: str = "x", label: str | None = None) -> None:
+def generation_axis(ax: Axes, axis: str = "x", label: str | None = None) -> None:
     """Mark ``ax``'s ``axis`` as counting generations: whole-number ticks only, optional label.
 
     Shared axes share their ticker, so one call covers a row or column of ``sharex`` panels;
@@ -140,7 +149,7 @@ def generation_axis(ax, axis: str = "x", label: str | None = None) -> None:
         target.set_label_text(label)
 
 
-def save(fig, outdir: str | os.PathLike, name: str, meta: dict | None = None) -> list[Path]:
+def save(fig: Figure, outdir: str | os.PathLike, name: str, meta: dict | None = None) -> list[Path]:
     """Write ``fig`` as ``outdir/name.pdf`` and ``outdir/name.png`` with reproducible bytes.
 
     The metadata carry no dates and no software version (PDF: no ``CreationDate``,

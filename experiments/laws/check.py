@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,7 @@ import numpy as np
 from ..engine.runner import Result, run
 from ..models.config import ConfigError, config_dict, config_hash
 from .registry import LAWS, Law, as_predictor
-from .verdicts import as_verdict
+from .verdicts import Verdict, as_verdict
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -103,7 +103,7 @@ def _check_alpha(alpha: float) -> None:
         raise ConfigError(f"alpha must lie in (0, 1), got {alpha}")
 
 
-def critical_z(kind, alpha: float, checks: int) -> float:
+def critical_z(kind: Verdict | str, alpha: float, checks: int) -> float:
     """The critical z of one check of ``checks`` at family-wise rate ``alpha`` (Holm's first step, ``alpha/checks``)."""
     _check_alpha(alpha)
     verdict = as_verdict(kind)
@@ -113,7 +113,7 @@ def critical_z(kind, alpha: float, checks: int) -> float:
     return zc
 
 
-def metric_skewness(cfg, metric: str, generations) -> np.ndarray:
+def metric_skewness(cfg: Any, metric: str, generations: Sequence[int] | np.ndarray) -> np.ndarray:
     """Skewness of one seed's ``metric`` at each generation: the model's own.
 
     See :class:`~model_collapse.experiments.models.base.Metric` (``inf``: infinite variance or skewness).
@@ -198,7 +198,7 @@ def check_law(law: Law, result: Result, alpha: float = DEFAULT_ALPHA, checks: in
     return rows
 
 
-def holm(p_values, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def holm(p_values: Sequence[float] | np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Holm's step-down procedure: ``(rejected, level)`` for each p-value.
 
     The i-th smallest p-value is compared with ``alpha/(m - i + 1)``; the procedure
@@ -243,8 +243,8 @@ def status(checks: list[Check]) -> str:
     return "inconclusive" if any(c.refused for c in checks) else "pass"
 
 
-def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
-           runner: Callable = run) -> tuple[list[Check], dict[str, Result]]:
+def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA,
+           progress: bool | None = None, runner: Callable[..., Result] = run) -> tuple[list[Check], dict[str, Result]]:
     """Run every law's simulation (each distinct config once) and check the family with Holm's procedure.
 
     Args:
@@ -319,8 +319,9 @@ def _rows_text(rows: list[Check]) -> str:
     return "\n".join(lines)
 
 
-def assert_law(law_id, config=None, *, seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA,
-               generations=None, runner: Callable = run) -> list[Check]:
+def assert_law(law_id: str | Law, config: Any = None, *, seeds: int | None = None, seed: int = 0,
+               alpha: float = DEFAULT_ALPHA, generations: Iterable[int] | None = None,
+               runner: Callable[..., Result] = run) -> list[Check]:
     """Check a registered law at your own config; raise if simulation contradicts it.
 
     For a test suite::

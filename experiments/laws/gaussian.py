@@ -23,7 +23,10 @@ accumulate and mix, whose variance the real data keeps bounded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...theory import gaussian as tg
 from ..models.gaussian import GaussianConfig
@@ -82,7 +85,8 @@ def formula(metric: str, regime: str, estimator: str, dim: int) -> str:
     raise ValueError(f"no formula for {metric} under {regime} ({estimator})")
 
 
-def curve(metric: str, regime: str, estimator: str, shift: int = 0, statistic: str = "mean"):
+def curve(metric: str, regime: str, estimator: str, shift: int = 0,
+          statistic: str = "mean") -> Callable[[GaussianConfig, ArrayLike], np.ndarray | None]:
     """``(cfg, n) -> `` the theory's curve for ``cfg`` (``statistic="var"``: the metric's variance)."""
 
     def predict(cfg, n):

@@ -8,8 +8,10 @@ checked at.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...theory import linreg as theory_linreg
 from ..models.linreg import LinRegConfig, shared_design_trace_inverse
@@ -20,7 +22,7 @@ from .verdicts import Expectation, UpperBound
 __all__ = ["bound", "expected", "harmonic_twin", "one_generation"]
 
 
-def expected(regime: str, shift: int = 0):
+def expected(regime: str, shift: int = 0) -> Callable[[LinRegConfig, ArrayLike], np.ndarray]:
     """``(cfg, n) -> E||w_n - w*||^2`` (given the design where it is shared), ``shift`` generations later."""
 
     def predict(cfg, n):
@@ -33,18 +35,18 @@ def expected(regime: str, shift: int = 0):
     return predict
 
 
-def harmonic_twin(cfg, n):
+def harmonic_twin(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
     """The tempting wrong accumulate law: weights ``1/i`` instead of ``1/i^2`` (a harmonic, unbounded sum)."""
     return theory_linreg.one_generation_error(cfg.d, cfg.T, cfg.sigma2) * np.array(
         [np.sum(1.0 / np.arange(1, k + 1)) for k in np.atleast_1d(n)])
 
 
-def bound(cfg, n):
+def bound(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
     """``pi^2/6 sigma2 d/(T-d-1)`` at every ``n``."""
     return np.full(np.shape(n), theory_linreg.accumulate_limit(cfg.d, cfg.T, cfg.sigma2))
 
 
-def one_generation(cfg, n):
+def one_generation(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
     """A bound that is too tight: the one-generation error, exceeded from ``n = 2`` on."""
     return np.full(np.shape(n), theory_linreg.one_generation_error(cfg.d, cfg.T, cfg.sigma2))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..models.config import ConfigError, config_dict
@@ -55,7 +55,7 @@ class Setting:
         return None if self.extra is None else self.extra(cfg)
 
 
-def setting(model: str, extra: Callable[[Any], str | None] | None = None, **values) -> Setting:
+def setting(model: str, extra: Callable[[Any], str | None] | None = None, **values: Any) -> Setting:
     """A :class:`Setting`: ``setting("linreg", regime="replace", design="fixed")``."""
     return Setting(model, tuple(values.items()), extra)
 
@@ -186,7 +186,7 @@ class Law:
         """The verdict's name: ``expectation``, ``upper_bound``, ..."""
         return self.verdict.name
 
-    def at(self, config: Any = None, generations=None) -> Law:
+    def at(self, config: Any = None, generations: Iterable[int] | None = None) -> Law:
         """The same law checked at ``config`` (default: its own) and ``generations``.
 
         ``generations`` defaults to the law's own that ``config`` simulates.

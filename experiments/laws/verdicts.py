@@ -110,7 +110,7 @@ class Verdict(abc.ABC):
         """``None``, or why no honest p-value exists for a metric of this skewness at this seed count."""
         return None
 
-    def honest_seeds(self, skewness, level: float) -> np.ndarray:
+    def honest_seeds(self, skewness: float | np.ndarray, level: float) -> np.ndarray:
         """The fewest seeds at which :meth:`refusal` returns ``None`` (1 where it never refuses)."""
         return np.ones(np.shape(skewness))
 
@@ -148,7 +148,8 @@ class _ZTest(Verdict):
             return float(2 * sps.norm.sf(abs(z)))
         return float(sps.norm.sf(self.sides * z))
 
-    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+    def test(self, predicted: Any, mean: float, sem: float, seeds: int, *, cfg: Any = None,
+             values: np.ndarray | None = None) -> tuple[float, float]:
         predicted, mean, sem = float(predicted), float(mean), float(sem)
         if not sem > 0:
             ok = abs(mean - predicted) <= _ROUNDING * max(abs(predicted), abs(mean))
@@ -159,7 +160,7 @@ class _ZTest(Verdict):
         z = (mean - predicted) / sem
         return z, self._p(z)
 
-    def refusal(self, skewness, seeds, level):
+    def refusal(self, skewness: float, seeds: int, level: float) -> str | None:
         zc = self.critical(level)
         err = float(theory_tails.edgeworth_relative_error(skewness, seeds, zc))
         if err <= theory_tails.HONEST_RELATIVE_ERROR:
@@ -170,13 +171,14 @@ class _ZTest(Verdict):
         return (f"skewness {float(skewness):.3g}: with {seeds} seeds the z-score's tail is off by {err:.2g}x its "
                 f"nominal rate; needs >= {int(need):,} seeds")
 
-    def honest_seeds(self, skewness, level):
+    def honest_seeds(self, skewness: float | np.ndarray, level: float) -> np.ndarray:
         return np.asarray(theory_tails.seeds_for_honest_z(skewness, self.critical(level)), np.float64)
 
     def _delta(self, predicted, wrong, mean) -> float:
         return abs(float(predicted) - float(wrong))
 
-    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+    def power_seeds(self, predicted: Any, wrong: Any, mean: float, std: float, level: float, *,
+                    skewness: float = 0.0, cfg: Any = None) -> float:
         # The z-check with standard error std/sqrt(N) rejects a prediction off by delta
         # with probability >= POWER once sqrt(N) delta/std >= z* + z_POWER (one tail
         # suffices); and the check must not be refused at N.
@@ -195,7 +197,7 @@ class Expectation(_ZTest):
     name: ClassVar[str] = "expectation"
     sides: ClassVar[int] = 2
 
-    def describe(self):
+    def describe(self) -> str:
         return "exact expectation: two-sided z-test on the mean"
 
 
@@ -210,10 +212,10 @@ class UpperBound(_ZTest):
     def _delta(self, predicted, wrong, mean):
         return float(mean) - float(wrong)  # how far the true mean exceeds the (too tight) wrong bound
 
-    def extreme(self, statistics):
+    def extreme(self, statistics: list[float]) -> float | None:
         return max(statistics, default=None)
 
-    def describe(self):
+    def describe(self) -> str:
         return "upper bound on the expectation: one-sided z-test (a loose bound passes)"
 
 
@@ -228,10 +230,10 @@ class LowerBound(_ZTest):
     def _delta(self, predicted, wrong, mean):
         return float(wrong) - float(mean)
 
-    def extreme(self, statistics):
+    def extreme(self, statistics: list[float]) -> float | None:
         return max((-s for s in statistics), default=None)
 
-    def describe(self):
+    def describe(self) -> str:
         return "lower bound on the expectation: one-sided z-test (a loose bound passes)"
 
 
@@ -259,7 +261,8 @@ class Asymptotic(_ZTest):
             raise ValueError(f"the asymptotic tolerance must be finite and >= 0, got {tol}")
         return tol
 
-    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+    def test(self, predicted: Any, mean: float, sem: float, seeds: int, *, cfg: Any = None,
+             values: np.ndarray | None = None) -> tuple[float, float]:
         predicted, mean, sem = float(predicted), float(mean), float(sem)
         slack = self._tol(cfg) * abs(predicted)
         gap = abs(mean - predicted)
@@ -271,10 +274,11 @@ class Asymptotic(_ZTest):
         p = float(sps.norm.sf(x - t) + sps.norm.sf(x + t))
         return (gap - slack) / sem, min(1.0, p)
 
-    def critical(self, level):
+    def critical(self, level: float) -> float:
         return float(sps.norm.isf(level))  # the one-sided bound on z'; see the module docstring
 
-    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+    def power_seeds(self, predicted: Any, wrong: Any, mean: float, std: float, level: float, *,
+                    skewness: float = 0.0, cfg: Any = None) -> float:
         # The run's mean stands for the truth (the law itself holds only up to its tolerance).
         excess = abs(float(mean) - float(wrong)) - self._tol(cfg) * abs(float(wrong))
         honest = float(self.honest_seeds(skewness, level))
@@ -283,10 +287,10 @@ class Asymptotic(_ZTest):
         z = float(sps.norm.isf(level / 2))  # z' <= z(level/2)
         return max(((z + _z_power()) * float(std) / excess) ** 2, honest, 1.0)
 
-    def extreme(self, statistics):
+    def extreme(self, statistics: list[float]) -> float | None:
         return max(statistics, default=None)
 
-    def describe(self):
+    def describe(self) -> str:
         rate = f" (tolerance {self.rate})" if self.rate else ""
         return f"asymptotic equivalent{rate}: |mean - predicted| <= tol |predicted| + z' sem"
 
@@ -314,7 +318,8 @@ class Probability(Verdict):
         if self.law not in _ALTERNATIVE:
             raise ValueError(f"law must be one of {', '.join(_ALTERNATIVE)}, got {self.law!r}")
 
-    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+    def test(self, predicted: Any, mean: float, sem: float, seeds: int, *, cfg: Any = None,
+             values: np.ndarray | None = None) -> tuple[float, float]:
         p0 = float(predicted)
         if not 0 <= p0 <= 1:
             raise ValueError(f"a probability law must predict a value in [0, 1], got {p0}")
@@ -324,7 +329,8 @@ class Probability(Verdict):
             raise ValueError(f"mean {mean} over {seeds} seeds is not a count of successes: the metric is not 0/1")
         return float(k), float(sps.binomtest(k, seeds, p0, alternative=_ALTERNATIVE[self.law]).pvalue)
 
-    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+    def power_seeds(self, predicted: Any, wrong: Any, mean: float, std: float, level: float, *,
+                    skewness: float = 0.0, cfg: Any = None) -> float:
         # Normal approximation of the binomial test of p0 = wrong when the truth is p1 = predicted.
         p0, p1 = float(wrong), float(predicted)
         if self.law == "at_most":
@@ -339,10 +345,10 @@ class Probability(Verdict):
         n = ((za * math.sqrt(p0 * (1 - p0)) + _z_power() * math.sqrt(p1 * (1 - p1))) / delta) ** 2
         return max(n, 1.0)
 
-    def extreme(self, statistics):
+    def extreme(self, statistics: list[float]) -> None:
         return None
 
-    def describe(self):
+    def describe(self) -> str:
         return {"equals": "probability: exact two-sided binomial test of the count of successes",
                 "at_most": "probability at most: exact one-sided binomial test",
                 "at_least": "probability at least: exact one-sided binomial test"}[self.law]
@@ -366,13 +372,15 @@ class Distribution(Verdict):
     name: ClassVar[str] = "distribution"
     needs_values: ClassVar[bool] = True
 
-    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+    def test(self, predicted: Any, mean: float, sem: float, seeds: int, *, cfg: Any = None,
+             values: np.ndarray | None = None) -> tuple[float, float]:
         if values is None:
             raise ValueError("a distribution check needs the per-seed values")
         res = sps.kstest(np.asarray(values, np.float64), _cdf(predicted))
         return float(res.statistic), float(res.pvalue)
 
-    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+    def power_seeds(self, predicted: Any, wrong: Any, mean: float, std: float, level: float, *,
+                    skewness: float = 0.0, cfg: Any = None) -> float:
         # Dvoretzky-Kiefer-Wolfowitz: the empirical CDF lies within t/sqrt(N) of the truth
         # with probability >= POWER (t = sqrt(log(2/(1-POWER))/2)), and the KS test rejects
         # beyond c/sqrt(N) (c = sqrt(log(2/level)/2) bounds its critical value), so a wrong
@@ -385,10 +393,10 @@ class Distribution(Verdict):
         t = math.sqrt(math.log(2 / (1 - POWER)) / 2)
         return max(((c + t) / gap) ** 2, 1.0)
 
-    def extreme(self, statistics):
+    def extreme(self, statistics: list[float]) -> None:
         return None
 
-    def describe(self):
+    def describe(self) -> str:
         return "distribution: Kolmogorov-Smirnov test of the per-seed values"
 
 
@@ -415,17 +423,19 @@ class Deterministic(Verdict):
     def _tol(self, predicted: float) -> float:
         return self.rtol * abs(predicted) + self.atol
 
-    def test(self, predicted, mean, sem, seeds, *, cfg=None, values=None):
+    def test(self, predicted: Any, mean: float, sem: float, seeds: int, *, cfg: Any = None,
+             values: np.ndarray | None = None) -> tuple[float, float]:
         gap = abs(float(mean) - float(predicted))
         return gap, (1.0 if gap <= self._tol(float(predicted)) else 0.0)
 
-    def power_seeds(self, predicted, wrong, mean, std, level, *, skewness=0.0, cfg=None):
+    def power_seeds(self, predicted: Any, wrong: Any, mean: float, std: float, level: float, *,
+                    skewness: float = 0.0, cfg: Any = None) -> float:
         return 1.0 if abs(float(wrong) - float(predicted)) > self._tol(float(predicted)) else math.inf
 
-    def extreme(self, statistics):
+    def extreme(self, statistics: list[float]) -> None:
         return None
 
-    def describe(self):
+    def describe(self) -> str:
         return f"deterministic: |mean - predicted| <= {self.rtol:g} |predicted| + {self.atol:g}"
 
 
