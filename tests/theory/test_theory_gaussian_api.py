@@ -48,7 +48,7 @@ def test_real_fraction_rejected(fraction):
 
 def test_real_fraction_only_for_mix():
     for regime in ("replace", "accumulate", "accumulate-subsample"):
-        with pytest.raises(ValueError, match="real_fraction applies only to regime 'mix'"):
+        with pytest.raises(ValueError, match="real_fraction applies only to regime 'mix' or 'augment'"):
             g.predict("variance", regime, "mle", NN, dim=1, M=10, real_fraction=0.5)
     with pytest.raises(ValueError, match="real_fraction"):
         g.jensen_std_bound(NN, regime="accumulate", M=10, estimator="mle", real_fraction=0.5)
@@ -75,7 +75,7 @@ def test_no_public_function_takes_k_real():
 @pytest.mark.parametrize("dim", [1, 3])
 def test_predict_accepts_every_reported_metric(regime, estimator, dim):
     assert g.METRICS == ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
-    extra = {"real_fraction": 0.3} if regime == "mix" else {}
+    extra = {"real_fraction": 0.3} if regime in ("mix", "augment") else {}
     for metric in g.METRICS:
         out = g.predict(metric, regime, estimator, NN, dim=dim, M=10, sigma2=1.7, **extra)
         kind = g.law_kind(metric, regime, estimator, dim)
@@ -94,7 +94,8 @@ def test_predict_accepts_every_reported_metric(regime, estimator, dim):
 
 
 def test_std_in_several_dimensions_is_the_root_of_the_variance_law():
-    for regime, extra in (("replace", {}), ("accumulate", {}), ("mix", {"real_fraction": 0.5})):
+    for regime, extra in (("replace", {}), ("accumulate", {}), ("mix", {"real_fraction": 0.5}),
+                          ("augment", {"real_fraction": 0.5})):
         for est in g.ESTIMATORS:
             var = g.predict("variance", regime, est, NN, dim=2, M=10, **extra)
             np.testing.assert_array_equal(g.predict("std", regime, est, NN, dim=2, M=10, **extra), np.sqrt(var))

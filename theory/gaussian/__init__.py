@@ -14,6 +14,11 @@ et al. 2024 "Collapse or Thrive?"; Bertrand et al. 2023; Dey & Donoho 2024):
     of models :math:`1..n-1`), pooled: mean of all, scatter about the pooled mean;
   - ``mix``: ``k = real_fraction * M`` fresh real samples plus ``M - k`` from
     model :math:`n-1`, fit on those ``M``;
+  - ``augment``: the *same* ``k = real_fraction * M`` real samples every
+    generation (the first ``k`` of generation 1's, kept for good) plus
+    ``M - k`` from model :math:`n-1` (:mod:`.augment`; the Nature paper's
+    variant, a fresh random ``k`` of the original ``M`` each generation, is in
+    :mod:`.resample`, outside :func:`predict` as the simulator has no such regime);
   - ``accumulate-subsample``: no closed form (every function returns ``None``);
 * estimators: the sample mean, and the covariance ``scatter / (N - 1)``
   (``"unbiased"``) or ``scatter / N`` (``"mle"``), ``N`` the number of samples
@@ -32,7 +37,7 @@ dimension, and :func:`predict` accepts each): ``mean_sq_error``
 
 Parameterisation. Every law is invariant under translation of the truth and
 under rotations, so the numeric functions take :math:`\Sigma = \sigma^2 I` and
-the parameters ``dim, M, sigma2`` (and ``real_fraction`` for ``mix``). The expectations
+the parameters ``dim, M, sigma2`` (and ``real_fraction`` for ``mix`` and ``augment``). The expectations
 of ``mean_sq_error`` and ``variance`` depend on :math:`\Sigma` only through
 :math:`\operatorname{tr}\Sigma` in every regime (so they hold for any
 :math:`\Sigma` with ``dim * sigma2`` read as :math:`\operatorname{tr}\Sigma`);
@@ -52,18 +57,22 @@ independence of the sample mean and the sample scatter of Gaussian samples
 Everything else is derived.
 
 Modules: :mod:`.symbolic` (symbols, chi-square and Wishart moments, expectation
-helpers, pooling identities), :mod:`.replace`, :mod:`.accumulate`, :mod:`.mix`
-(each regime's derivation and its numeric functions), :mod:`.bounds` (Jensen
+helpers, pooling identities), :mod:`.replace`, :mod:`.accumulate`, :mod:`.mix`,
+:mod:`.augment`, :mod:`.resample` (each regime's derivation and its numeric functions), :mod:`.bounds` (Jensen
 bounds), :mod:`.laws` (the table of closed forms, :func:`law_kind`),
 :mod:`.predict` (the dispatcher) and :mod:`.checks` (names and input validation).
 """
 
 from .accumulate import accumulate_derivation, accumulate_limits, accumulate_mean_sq_error, accumulate_variance
+from .augment import augment_derivation, augment_mean_sq_error, augment_stationary, augment_variance
 from .bounds import jensen_log_det_bound, jensen_std_bound
 from .checks import ESTIMATORS, METRICS, REGIMES, STATISTICS
 from .laws import Law, closed_forms, law_kind
 from .mix import _mix_numeric, mix_derivation, mix_mean_sq_error, mix_stationary, mix_variance  # noqa: F401
 from .predict import predict
+from .resample import (
+    resample_derivation, resample_mean_sq_error, resample_stationary, resample_variance, srswor_moments,
+)
 from .replace import (
     replace_derivation, replace_log_det, replace_log_det_rate, replace_mean_sq_error, replace_std,
     replace_var_log_det, replace_var_variance, replace_variance, replace_w2_sq,
@@ -98,6 +107,15 @@ __all__ = [
     "mix_mean_sq_error",
     "mix_variance",
     "mix_stationary",
+    "augment_derivation",
+    "augment_mean_sq_error",
+    "augment_variance",
+    "augment_stationary",
+    "srswor_moments",
+    "resample_derivation",
+    "resample_mean_sq_error",
+    "resample_variance",
+    "resample_stationary",
     "jensen_std_bound",
     "jensen_log_det_bound",
     "predict",

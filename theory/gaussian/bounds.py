@@ -1,7 +1,7 @@
 r"""Jensen upper bounds, for metrics whose expectation does not close under a regime.
 
 Each bound takes an exact-expectation input, the derived variance law of the
-regime (:mod:`.replace`, :mod:`.accumulate`, :mod:`.mix`).
+regime (:mod:`.replace`, :mod:`.accumulate`, :mod:`.mix`, :mod:`.augment`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .accumulate import accumulate_variance
+from .augment import augment_variance
 from .checks import _check_common, _generations, _mix_count, _need_det
 from .mix import mix_variance
 from .replace import replace_variance
@@ -24,6 +25,8 @@ def _mean_variance(regime, estimator, n_arr, dim, M, real_fraction) -> np.ndarra
         return accumulate_variance(n_arr, dim=dim, M=M, estimator=estimator)
     if regime == "mix":
         return mix_variance(n_arr, dim=dim, M=M, estimator=estimator, real_fraction=real_fraction)
+    if regime == "augment":
+        return augment_variance(n_arr, dim=dim, M=M, estimator=estimator, real_fraction=real_fraction)
     raise ValueError(f"no variance law for regime {regime!r}")
 
 
@@ -35,16 +38,17 @@ def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: f
     (:math:`\sigma_n/\sigma` in 1-D) and the square root is concave. Exact-expectation
     input from the derived variance law of the regime, which does not depend on
     the dimension. Used where :math:`E[\text{std}_n]` has no closed form:
-    accumulate and mix (the pooled scatter is not a scaled chi-square), and
+    accumulate, mix and augment (the pooled scatter is not a scaled chi-square), and
     replace in several dimensions (the trace of a Wishart product is not a
     scaled chi-square).
 
     Args:
         n: generation(s), integers >= 0.
-        regime: ``"replace"``, ``"accumulate"`` or ``"mix"``.
+        regime: ``"replace"``, ``"accumulate"``, ``"mix"`` or ``"augment"``.
         M, estimator: as elsewhere.
-        real_fraction: for ``mix`` (fraction of fresh real data, see
-            :func:`mix_mean_sq_error`); must be None otherwise.
+        real_fraction: for ``mix`` and ``augment`` (fraction of real data, see
+            :func:`mix_mean_sq_error`, :func:`augment_mean_sq_error`); must be
+            None otherwise.
         dim: dimension d >= 1 (checked; the bound does not depend on it).
 
     Returns:
@@ -63,15 +67,15 @@ def jensen_log_det_bound(n, *, regime: str, dim: int, M: int, estimator: str,
     AM-GM gives :math:`\log\det\Sigma_n \le d\log(\operatorname{tr}\Sigma_n/d)`
     and Jensen (log concave) moves the expectation inside; with
     :math:`\Sigma = \sigma^2 I` the right side is :math:`d\log\beta_n`.
-    Used for accumulate and mix, where :math:`E\log\det` of the pooled,
+    Used for accumulate, mix and augment, where :math:`E\log\det` of the pooled,
     non-central scatter does not close.
 
     Args:
         n: generation(s), integers >= 0.
-        regime: ``"replace"``, ``"accumulate"`` or ``"mix"``.
+        regime: ``"replace"``, ``"accumulate"``, ``"mix"`` or ``"augment"``.
         dim: dimension d < M.
         M, estimator: as elsewhere.
-        real_fraction: for ``mix``, as in :func:`jensen_std_bound`.
+        real_fraction: for ``mix`` and ``augment``, as in :func:`jensen_std_bound`.
 
     Returns:
         float64 array shaped like ``n``.

@@ -8,7 +8,8 @@ import numbers
 import numpy as np
 
 ESTIMATORS = ("unbiased", "mle")
-REGIMES = ("replace", "accumulate", "mix", "accumulate-subsample")
+REGIMES = ("replace", "accumulate", "mix", "augment", "accumulate-subsample")
+REAL_DATA_REGIMES = ("mix", "augment")  # the regimes that take real_fraction
 METRICS = ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
 STATISTICS = ("mean", "var", "rate")
 
@@ -61,10 +62,12 @@ def _need_det(dim: int, M: int) -> None:
         raise ValueError(f"log_det needs M > dim (a nonsingular fitted covariance), got M={M}, dim={dim}")
 
 
-def _real_count(real_fraction, M: int) -> int:
-    """k = real_fraction * M, the fresh real samples per generation of ``mix``, checked to be whole."""
+def _real_count(real_fraction, M: int, regime: str = "mix") -> int:
+    """k = real_fraction * M, the real samples per generation of ``mix`` or ``augment``, checked to be whole."""
     if real_fraction is None:
-        raise ValueError("regime 'mix' needs real_fraction (the fraction of the M samples that is fresh real data)")
+        what = "fresh" if regime == "mix" else "kept"
+        raise ValueError(f"regime {regime!r} needs real_fraction (the fraction of the M samples that is {what} "
+                         "real data)")
     if isinstance(real_fraction, bool) or not isinstance(real_fraction, numbers.Real) or \
             not math.isfinite(real_fraction):
         raise ValueError(f"real_fraction must be a finite number in [0, 1], got {real_fraction!r}")
@@ -77,11 +80,11 @@ def _real_count(real_fraction, M: int) -> int:
 
 
 def _mix_count(regime: str, real_fraction, M: int) -> int | None:
-    """The real count k for regime ``mix``; None otherwise, where ``real_fraction`` must be None."""
-    if regime == "mix":
-        return _real_count(real_fraction, M)
+    """The real count k for regimes ``mix`` and ``augment``; None otherwise, where ``real_fraction`` must be None."""
+    if regime in REAL_DATA_REGIMES:
+        return _real_count(real_fraction, M, regime)
     if real_fraction is not None:
-        raise ValueError(f"real_fraction applies only to regime 'mix', got regime {regime!r}")
+        raise ValueError(f"real_fraction applies only to regime 'mix' or 'augment', got regime {regime!r}")
     return None
 
 

@@ -75,6 +75,12 @@ def _law_rows() -> tuple[Law, ...]:
                 "Bertrand et al. 2023 (stability with fresh data)"),
             Law("std", "mix", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
             Law("log_det", "mix", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
+            Law("mean_sq_error", "augment", est, "any", "mean", "exact expectation", "augment_mean_sq_error",
+                "new (derived here); setting of Bertrand et al. 2023 and Seddik et al. 2024"),
+            Law("variance", "augment", est, "any", "mean", "exact expectation", "augment_variance",
+                "new (derived here); setting of Bertrand et al. 2023 and Seddik et al. 2024"),
+            Law("std", "augment", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
+            Law("log_det", "augment", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
         ]
     return tuple(rows)
 
@@ -87,8 +93,8 @@ def closed_forms() -> tuple[Law, ...]:
     :math:`\\sqrt{E[\\text{variance}_n]}` in several dimensions.
 
     Combinations not listed have no closed form in this module: ``w2_sq`` in
-    several dimensions (any regime), ``w2_sq`` under accumulate and mix
-    (needs :math:`E\\sigma_n`, which does not close), every metric under
+    several dimensions (any regime), ``w2_sq`` under accumulate, mix and
+    augment (needs :math:`E\\sigma_n`, which does not close), every metric under
     ``accumulate-subsample``, and variances other than those listed.
 
     Returns:

@@ -8,6 +8,7 @@ from .accumulate import accumulate_mean_sq_error, accumulate_variance
 from .bounds import jensen_log_det_bound, jensen_std_bound
 from .checks import _check_common, _check_names, _generations, _mix_count, _need_det, _out
 from .laws import law_kind
+from .augment import augment_mean_sq_error, augment_variance
 from .mix import mix_mean_sq_error, mix_variance
 from .replace import (
     replace_log_det, replace_log_det_rate, replace_mean_sq_error, replace_std, replace_var_log_det,
@@ -33,8 +34,9 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
         dim: dimension, >= 1.
         M: samples per generation, >= 2 (and > dim for ``log_det``).
         sigma2: truth variance per coordinate, :math:`\Sigma = \sigma^2 I`.
-        real_fraction: for ``mix``, the fraction of the ``M`` samples per
-            generation that is fresh real data, in [0, 1], with
+        real_fraction: for ``mix`` and ``augment``, the fraction of the ``M``
+            samples per generation that is real data (fresh under mix, kept
+            from generation 1 under augment), in [0, 1], with
             ``real_fraction * M`` a whole number (the count ``k`` of the
             derivations); must be None for the other regimes.
         statistic: ``"mean"`` (expectation or bound), ``"var"`` (variance of
@@ -88,6 +90,11 @@ def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, si
             return mix_mean_sq_error(n_arr, sigma2=sigma2, real_fraction=real_fraction, **kw)
         if metric == "variance":
             return mix_variance(n_arr, real_fraction=real_fraction, **kw)
+    if regime == "augment":
+        if metric == "mean_sq_error":
+            return augment_mean_sq_error(n_arr, sigma2=sigma2, real_fraction=real_fraction, **kw)
+        if metric == "variance":
+            return augment_variance(n_arr, real_fraction=real_fraction, **kw)
     if metric == "std":
         return jensen_std_bound(n_arr, regime=regime, real_fraction=real_fraction, **kw)
     if metric == "log_det":
