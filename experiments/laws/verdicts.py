@@ -81,6 +81,8 @@ def _z_power() -> float:
     return float(sps.norm.isf(1 - POWER))
 
 
+_SIDE = {2: "two-sided", 1: "upper", -1: "lower"}  # the tail a z-test of each side rejects in
+
 class Verdict(abc.ABC):
     """The interface every kind implements (see the module docstring)."""
 
@@ -161,18 +163,22 @@ class _ZTest(Verdict):
         return z, self._p(z)
 
     def refusal(self, skewness: float, seeds: int, level: float) -> str | None:
-        zc = self.critical(level)
-        err = float(theory_tails.edgeworth_relative_error(skewness, seeds, zc))
+        # Only the tail the test rejects in counts (Hall 1992): positive skew inflates the
+        # lower tail of the Studentized mean and thins the upper one, so an upper-bound
+        # check is conservative there and is not refused.
+        zc, side = self.critical(level), _SIDE[self.sides]
+        err = float(theory_tails.edgeworth_tail_error(skewness, seeds, zc, side))
         if err <= theory_tails.HONEST_RELATIVE_ERROR:
             return None
         if not np.isfinite(skewness):
             return "the metric's variance or skewness is infinite for this config: no z-score is honest"
-        need = float(theory_tails.seeds_for_honest_z(skewness, zc))
-        return (f"skewness {float(skewness):.3g}: with {seeds} seeds the z-score's tail is off by {err:.2g}x its "
-                f"nominal rate; needs >= {int(need):,} seeds")
+        need = float(theory_tails.seeds_for_honest_z(skewness, zc, side=side))
+        return (f"skewness {float(skewness):.3g}: with {seeds} seeds the z-score's {side} tail is off by {err:.2g}x "
+                f"its nominal rate; needs >= {int(need):,} seeds")
 
     def honest_seeds(self, skewness: float | np.ndarray, level: float) -> np.ndarray:
-        return np.asarray(theory_tails.seeds_for_honest_z(skewness, self.critical(level)), np.float64)
+        return np.asarray(theory_tails.seeds_for_honest_z(skewness, self.critical(level), side=_SIDE[self.sides]),
+                          np.float64)
 
     def _delta(self, predicted, wrong, mean) -> float:
         return abs(float(predicted) - float(wrong))
