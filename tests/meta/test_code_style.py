@@ -49,3 +49,17 @@ def test_public_functions_have_type_hints():
                                              "the return" if fn.returns is None else "")
                 missing.append(f"{path.relative_to(ROOT)}:{fn.lineno} {name}: {what}")
     assert not missing, f"{len(missing)} public functions lack type hints:\n" + "\n".join(missing)
+
+
+def test_every_subpackage_is_shipped():
+    """pyproject's package list names every folder with an ``__init__.py`` (a missing one
+    is silently left out of the wheel, as ``experiments.examples`` once was)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = set()
+    for package in PACKAGES:
+        for init in (ROOT / package).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT).parts
+            found.add(".".join(("model_collapse",) + rel))
+    assert found == listed, f"not shipped: {sorted(found - listed)}; listed but absent: {sorted(listed - found)}"
