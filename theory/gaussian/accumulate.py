@@ -13,6 +13,7 @@ import math
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 import sympy as sp
 
 from .checks import _check_common, _generations, _out
@@ -181,7 +182,7 @@ def _accumulate_curves(estimator: str, M: int, n_max: int) -> tuple[np.ndarray, 
     return alpha, beta
 
 
-def accumulate_variance(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
+def accumulate_variance(n: ArrayLike, *, dim: int, M: int, estimator: str) -> np.ndarray:
     r"""E[tr Sigma_n / tr Sigma] under accumulate (derived exact recursion).
 
     :math:`\beta_n = \beta_1\prod_{i=2}^n r_i` with :math:`r_i = 1 -
@@ -211,7 +212,7 @@ def accumulate_variance(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
     return _out(beta[n_arr], n_arr)
 
 
-def accumulate_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str) -> np.ndarray:
+def accumulate_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str) -> np.ndarray:
     r"""E||mu_n - mu||^2 under accumulate (derived exact recursion).
 
     .. math:: E\|\mu_n - \mu\|^2 = \frac{d\sigma^2}{M}\sum_{i=1}^n \frac{\beta_{i-1}}{i^2}

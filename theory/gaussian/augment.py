@@ -20,6 +20,7 @@ import functools
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 import sympy as sp
 
 from .checks import _check_common, _generations, _out, _real_count
@@ -105,7 +106,7 @@ def _step_moments(estimator: str, k: sp.Expr, m: sp.Expr) -> dict[str, dict]:
 
 
 def _augment_step(estimator: str, k: sp.Expr, m: sp.Expr) -> tuple[sp.Matrix, sp.Matrix]:
-    r"""(A, c) of :math:`v_n = A v_{n-1} + c`, :math:`v = (\alpha, \beta, g)`, normalised by :math:`\operatorname{tr}\Sigma`.
+    r"""(A, c) of :math:`v_n = A v_{n-1} + c`, :math:`v = (\alpha, \beta, g)`.
 
     The outer expectation uses :math:`E\|\rho\|^2 = \operatorname{tr}\Sigma/k`,
     :math:`E\operatorname{tr}S_R = (k-1)\operatorname{tr}\Sigma` and
@@ -291,7 +292,7 @@ def _augment_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def augment_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str,
+def augment_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str,
                           real_fraction: float) -> np.ndarray:
     r"""E||mu_n - mu||^2 under augment: ``k = real_fraction * M`` real samples kept for good (derived here).
 
@@ -322,7 +323,7 @@ def augment_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str,
     return _out(dim * sigma2 * v[n_arr, 0], n_arr)
 
 
-def augment_variance(n, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
+def augment_variance(n: ArrayLike, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
     r"""E[tr Sigma_n / tr Sigma] under augment (derived here): :math:`\beta_n` of :func:`augment_derivation`.
 
     Args:

@@ -7,6 +7,7 @@ regime (:mod:`.replace`, :mod:`.accumulate`, :mod:`.mix`, :mod:`.augment`).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .accumulate import accumulate_variance
 from .augment import augment_variance
@@ -30,7 +31,7 @@ def _mean_variance(regime, estimator, n_arr, dim, M, real_fraction) -> np.ndarra
     raise ValueError(f"no variance law for regime {regime!r}")
 
 
-def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: float | None = None,
+def jensen_std_bound(n: ArrayLike, *, regime: str, M: int, estimator: str, real_fraction: float | None = None,
                      dim: int = 1) -> np.ndarray:
     r"""Upper bound :math:`E[\text{std}_n] \le \sqrt{E[\text{variance}_n]}` (Jensen; any dim).
 
@@ -60,7 +61,7 @@ def jensen_std_bound(n, *, regime: str, M: int, estimator: str, real_fraction: f
     return np.sqrt(_mean_variance(regime, estimator, n_arr, dim, M, real_fraction))
 
 
-def jensen_log_det_bound(n, *, regime: str, dim: int, M: int, estimator: str,
+def jensen_log_det_bound(n: ArrayLike, *, regime: str, dim: int, M: int, estimator: str,
                          real_fraction: float | None = None) -> np.ndarray:
     r"""Upper bound :math:`E[\text{log\_det}_n] \le d\log E[\text{variance}_n]`.
 

@@ -6,6 +6,7 @@ import math
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 ESTIMATORS = ("unbiased", "mle")
 REGIMES = ("replace", "accumulate", "mix", "augment", "accumulate-subsample")
@@ -43,7 +44,7 @@ def _check_common(dim, M, sigma2, estimator) -> tuple[int, int, float]:
     return dim, M, float(sigma2)
 
 
-def _generations(n) -> np.ndarray:
+def _generations(n: ArrayLike) -> np.ndarray:
     arr = np.asarray(n)
     if arr.dtype == bool:
         raise ValueError("generations n must be integers, got booleans")

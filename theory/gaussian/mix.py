@@ -11,6 +11,7 @@ import functools
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 import sympy as sp
 
 from .checks import _check_common, _generations, _out, _real_count
@@ -191,7 +192,8 @@ def _mix_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def mix_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float) -> np.ndarray:
+def mix_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str,
+                      real_fraction: float) -> np.ndarray:
     r"""E||mu_n - mu||^2 under mix with k = real_fraction * M fresh real samples of M (derived).
 
     The first component of :math:`v_n = A v_{n-1} + c`, :math:`v_0 = (0, 1)`,
@@ -222,7 +224,7 @@ def mix_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str, rea
     return _out(dim * sigma2 * v[n_arr, 0], n_arr)
 
 
-def mix_variance(n, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
+def mix_variance(n: ArrayLike, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
     r"""E[tr Sigma_n / tr Sigma] under mix (derived): second component of :math:`v_n`.
 
     See :func:`mix_mean_sq_error` and :func:`mix_derivation`. The fitted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .accumulate import accumulate_mean_sq_error, accumulate_variance
 from .bounds import jensen_log_det_bound, jensen_std_bound
@@ -16,7 +17,7 @@ from .replace import (
 )
 
 
-def predict(metric: str, regime: str, estimator: str, n, *, dim: int, M: int, sigma2: float = 1.0,
+def predict(metric: str, regime: str, estimator: str, n: ArrayLike, *, dim: int, M: int, sigma2: float = 1.0,
             real_fraction: float | None = None, statistic: str = "mean") -> np.ndarray | None:
     r"""Predicted curve for a metric, regime and estimator (the law's kind: :func:`law_kind`).
 

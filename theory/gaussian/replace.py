@@ -12,6 +12,7 @@ import functools
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 import sympy as sp
 
 from .checks import _check_common, _generations, _need_det, _out
@@ -234,7 +235,7 @@ def _log_std_factor_numeric(estimator: str) -> Callable:
     return log_f
 
 
-def replace_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str) -> np.ndarray:
+def replace_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str) -> np.ndarray:
     r"""E||mu_n - mu||^2 under replace (derived).
 
     .. math:: E\|\mu_n - \mu\|^2 = \frac{d\sigma^2}{M}\sum_{i=0}^{n-1} r^i,\qquad
@@ -263,7 +264,7 @@ def replace_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str)
     return _out(f(n_arr.astype(np.float64), M - 1.0, sigma2), n_arr)
 
 
-def replace_variance(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
+def replace_variance(n: ArrayLike, *, dim: int, M: int, estimator: str) -> np.ndarray:
     r"""E[tr Sigma_n / tr Sigma] under replace (derived): :math:`((M-1)/D)^n`.
 
     1 for the unbiased estimator (:math:`\operatorname{tr}\Sigma_n` is a
@@ -285,7 +286,7 @@ def replace_variance(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
     return _out(_replace_numeric(estimator, 1)["variance"](n_arr.astype(np.float64), M - 1.0), n_arr)
 
 
-def replace_std(n, *, M: int, estimator: str, dim: int = 1) -> np.ndarray:
+def replace_std(n: ArrayLike, *, M: int, estimator: str, dim: int = 1) -> np.ndarray:
     r"""E[sigma_n / sigma] under replace, 1-D (derived): :math:`f^n`.
 
     :math:`f = E\sqrt{\chi^2_{M-1}/D}`; for the unbiased estimator
@@ -311,7 +312,7 @@ def replace_std(n, *, M: int, estimator: str, dim: int = 1) -> np.ndarray:
     return _out(np.exp(_replace_numeric(estimator, 1)["log_std"](n_arr.astype(np.float64), M - 1.0)), n_arr)
 
 
-def replace_log_det(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
+def replace_log_det(n: ArrayLike, *, dim: int, M: int, estimator: str) -> np.ndarray:
     r"""E[log det Sigma_n - log det Sigma] under replace (derived): :math:`n\,\delta_d`.
 
     .. math:: \delta_d = \sum_{j=1}^{d}\Big[\psi\Big(\frac{M-j}{2}\Big) + \log 2\Big] - d\log D,
@@ -363,7 +364,7 @@ def replace_log_det_rate(*, dim: int, M: int, estimator: str) -> float:
     return float(_replace_numeric(estimator, dim)["drift"](M - 1.0))
 
 
-def replace_var_log_det(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
+def replace_var_log_det(n: ArrayLike, *, dim: int, M: int, estimator: str) -> np.ndarray:
     r"""Var[log det Sigma_n] under replace (derived): :math:`n\sum_{j=1}^d \psi_1((M-j)/2)`.
 
     The increments are i.i.d. with variance :math:`\sum_j
@@ -387,7 +388,7 @@ def replace_var_log_det(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
     return _out(_replace_numeric(estimator, dim)["var_log_det"](n_arr.astype(np.float64), M - 1.0), n_arr)
 
 
-def replace_var_variance(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
+def replace_var_variance(n: ArrayLike, *, dim: int, M: int, estimator: str) -> np.ndarray:
     r"""Var[tr Sigma_n / tr Sigma] under replace, any dim (derived).
 
     From the closed recursion for :math:`(E(\operatorname{tr}\Sigma_n)^2,
@@ -418,7 +419,7 @@ def replace_var_variance(n, *, dim: int, M: int, estimator: str) -> np.ndarray:
         return _out(_replace_numeric(estimator, dim)["var_variance"](n_arr.astype(np.float64), M - 1.0), n_arr)
 
 
-def replace_w2_sq(n, *, M: int, sigma2: float, estimator: str, dim: int = 1) -> np.ndarray:
+def replace_w2_sq(n: ArrayLike, *, M: int, sigma2: float, estimator: str, dim: int = 1) -> np.ndarray:
     r"""E[W_2^2(N(mu_n, sigma_n^2), N(mu, sigma^2))] under replace, 1-D (derived).
 
     .. math:: E W_2^2 = \sigma^2\big(\alpha_n + r^n - 2f^n + 1\big),

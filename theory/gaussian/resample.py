@@ -30,6 +30,7 @@ import itertools
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 import sympy as sp
 
 from .augment import _augment_step
@@ -167,7 +168,7 @@ def _resample_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def resample_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str,
+def resample_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str,
                            real_fraction: float) -> np.ndarray:
     r"""E||mu_n - mu||^2 when each generation keeps a fresh random ``k`` of the original ``M`` (derived here).
 
@@ -190,7 +191,7 @@ def resample_mean_sq_error(n, *, dim: int, M: int, sigma2: float, estimator: str
     return _out(dim * sigma2 * v[n_arr, 0], n_arr)
 
 
-def resample_variance(n, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
+def resample_variance(n: ArrayLike, *, dim: int, M: int, estimator: str, real_fraction: float) -> np.ndarray:
     r"""E[tr Sigma_n / tr Sigma] when each generation keeps a fresh random ``k`` of the original ``M`` (derived here).
 
     Args:
