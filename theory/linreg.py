@@ -44,12 +44,12 @@ not depend on ``Sigma``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 import sympy as sp
+from numpy.typing import ArrayLike
 from sympy.stats import Beta, ChiSquared, E, Normal, moment
 
 __all__ = [
@@ -147,7 +147,7 @@ class LinregLaws:
     conditional_error: dict
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def derive_laws() -> LinregLaws:
     """Derive every linear-regression law from the recursion (cached).
 
@@ -228,7 +228,7 @@ def _check(regime: str, convention: str) -> None:
         raise ValueError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _numeric(regime: str, conditional: bool) -> Callable:
     laws = derive_laws()
     # harmonic(n, 2) = zeta(2) - zeta(2, n + 1): the Hurwitz form lambdifies to scipy.
@@ -308,7 +308,7 @@ def accumulate_limit(d_: int, T_: int, sigma2_: float) -> float:
 b, c = sp.symbols("b c", nonnegative=True)  # an eigenvalue of the pencil (X_S^T X_S, X^T X), and 1 - b
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def derive_augment_laws() -> dict[str, sp.Expr]:
     r"""Derive the augment law given the design, from the normal equations (derived here; no paper states it).
 
@@ -368,7 +368,7 @@ def derive_augment_laws() -> dict[str, sp.Expr]:
     return {"step": step, "J": J_n, "K": K_n, "K_sum": K_sum, "K_limit": sp.factor(K_lim.subs(b, 1 - c))}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _beta_moments() -> tuple[sp.Expr, sp.Expr]:
     """``E b^j = B(a + j, beta)/B(a, beta)``, ``b ~ Beta(a, beta)`` (checked by ``sympy.stats``, ``j <= 4``);
     at ``j = -1`` with ``1 - b ~ Beta(beta, a)``: ``E 1/(1 - b) = (a + beta - 1)/(beta - 1)`` (``beta > 1``)."""

@@ -11,9 +11,8 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from scipy.special import digamma, gammaln, polygamma
-
 from model_collapse.theory import gaussian as g
+from scipy.special import digamma, gammaln
 
 SYM = g.symbols()
 n, q, d, s2, M_ = SYM["n"], SYM["q"], SYM["d"], SYM["sigma2"], SYM["M"]
@@ -235,8 +234,8 @@ def test_predict_matches_law_table():
     nn = np.arange(0, 5)
     laws = g.closed_forms()
     for dim in (1, 2):  # at most one law per (metric, regime, estimator, statistic) in each dimension
-        here = [l for l in laws if l.applies_to(dim)]
-        assert len({(l.metric, l.regime, l.estimator, l.statistic) for l in here}) == len(here)
+        here = [law for law in laws if law.applies_to(dim)]
+        assert len({(law.metric, law.regime, law.estimator, law.statistic) for law in here}) == len(here)
     for law in laws:
         for dim in (1, 2):
             if not law.applies_to(dim):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from model_collapse.theory import gaussian as g
 
 NN = np.arange(0, 6)

@@ -9,7 +9,6 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-
 from model_collapse.theory import gaussian as g
 from model_collapse.theory.gaussian.augment import _augment_curves, _augment_numeric
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import sympy as sp
-
 from model_collapse.theory import linreg as L
 
 n, d, T, m, s, sigma2 = L.n, L.d, L.T, L.m, L.s, L.sigma2

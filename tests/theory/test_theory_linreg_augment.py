@@ -9,10 +9,9 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from model_collapse.theory import linreg as L
 from scipy.integrate import quad
 from scipy.special import hyp2f1
-
-from model_collapse.theory import linreg as L
 
 Z_TOL = 5.0
 

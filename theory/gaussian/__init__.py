@@ -70,12 +70,23 @@ from .checks import ESTIMATORS, METRICS, REGIMES, STATISTICS
 from .laws import Law, closed_forms, law_kind
 from .mix import _mix_numeric, mix_derivation, mix_mean_sq_error, mix_stationary, mix_variance  # noqa: F401
 from .predict import predict
-from .resample import (
-    resample_derivation, resample_mean_sq_error, resample_stationary, resample_variance, srswor_moments,
-)
 from .replace import (
-    replace_derivation, replace_log_det, replace_log_det_rate, replace_mean_sq_error, replace_std,
-    replace_var_log_det, replace_var_variance, replace_variance, replace_w2_sq,
+    replace_derivation,
+    replace_log_det,
+    replace_log_det_rate,
+    replace_mean_sq_error,
+    replace_std,
+    replace_var_log_det,
+    replace_var_variance,
+    replace_variance,
+    replace_w2_sq,
+)
+from .resample import (
+    resample_derivation,
+    resample_mean_sq_error,
+    resample_stationary,
+    resample_variance,
+    srswor_moments,
 )
 from .symbolic import check_pooling_identities, chi2_moments, in_terms_of_M, symbols, wishart_trace_moments
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from .checks import _check_common, _generations, _out
 from .symbolic import _M, _d, _expect, _fit_denominator, _j, _lam, _linear_coefficients, _n, _q, _s
@@ -27,7 +27,7 @@ def _rising_to_gamma(expr: sp.Expr) -> sp.Expr:
     return expr.replace(sp.RisingFactorial, lambda x, k: sp.gamma(x + k) / sp.gamma(x))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _loggamma_lemma() -> bool:
     """lim_{n->oo} [loggamma(n + a) - loggamma(n) - a log n] = 0 for real a (SymPy)."""
     a = sp.Symbol("a", real=True)
@@ -61,7 +61,7 @@ def _gamma_product_limit(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     return const
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def accumulate_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the accumulate-regime laws from the pooled one-step recursion.
 
@@ -156,7 +156,7 @@ def accumulate_derivation(estimator: str) -> dict[str, object]:
 # ---------------------------------------------------------------------------
 # Numeric functions: accumulate (exact recursion, evaluated by cumulative products).
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _accumulate_numeric(estimator: str) -> dict[str, Callable]:
     a = accumulate_derivation(estimator)
     return {

@@ -17,16 +17,16 @@ samples are draws from the truth), so one recursion covers every :math:`n \ge 1`
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from .checks import _check_common, _generations, _out, _real_count
 from .mix import mix_derivation
 from .replace import replace_derivation
-from .symbolic import _Mdisp, _expect, _fit_denominator, _k, _lam, _n, _q
+from .symbolic import _expect, _fit_denominator, _k, _lam, _Mdisp, _n, _q
 
 _DIM = 2  # the step is derived in 2-D with a general covariance, then shown to depend on traces only
 
@@ -42,7 +42,7 @@ def _sym_matrix(name: str, dim: int) -> sp.Matrix:
     return sp.Matrix(dim, dim, lambda i, j: sp.Symbol(f"{name}{min(i, j) + 1}{max(i, j) + 1}", real=True))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _step_moments(estimator: str, k: sp.Expr, m: sp.Expr) -> dict[str, dict]:
     r"""Conditional expectations of one augment step, grouped into invariants (2-D, general covariance).
 
@@ -165,7 +165,7 @@ def _direct_moments(estimator: str, M: int, k: int, generations: int) -> list[tu
 # ---------------------------------------------------------------------------
 # The derivation.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def augment_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the augment recursion, its closed form, its stationary point and its edges (derived here).
 
@@ -273,7 +273,7 @@ def augment_derivation(estimator: str) -> dict[str, object]:
 # ---------------------------------------------------------------------------
 # Numeric functions.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _augment_numeric(estimator: str) -> dict[str, Callable]:
     ag = augment_derivation(estimator)
     return {"A": _lam(ag["A"], [_k, _Mdisp]), "c": _lam(ag["c"], [_k, _Mdisp]),

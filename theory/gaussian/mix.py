@@ -8,15 +8,15 @@ data); the numeric functions iterate the derived recursion.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from .checks import _check_common, _generations, _out, _real_count
 from .replace import replace_derivation
-from .symbolic import _Mdisp, _expect, _fit_denominator, _k, _lam, _linear_coefficients, _n, _q
+from .symbolic import _expect, _fit_denominator, _k, _lam, _linear_coefficients, _Mdisp, _n, _q
 
 
 # ---------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def _mix_step(estimator: str, k: sp.Expr, m: sp.Expr):
     return A, c
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mix_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the mix-regime linear recursion, its stationary point and its edges.
 
@@ -173,7 +173,7 @@ def mix_derivation(estimator: str) -> dict[str, object]:
 # ---------------------------------------------------------------------------
 # Numeric functions: mix.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mix_numeric(estimator: str) -> dict[str, Callable]:
     mx = mix_derivation(estimator)
     return {"A": _lam(mx["A"], [_k, _Mdisp]), "c": _lam(mx["c"], [_k, _Mdisp]),

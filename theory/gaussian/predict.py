@@ -6,14 +6,20 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .accumulate import accumulate_mean_sq_error, accumulate_variance
+from .augment import augment_mean_sq_error, augment_variance
 from .bounds import jensen_log_det_bound, jensen_std_bound
 from .checks import _check_common, _check_names, _generations, _mix_count, _need_det, _out
 from .laws import law_kind
-from .augment import augment_mean_sq_error, augment_variance
 from .mix import mix_mean_sq_error, mix_variance
 from .replace import (
-    replace_log_det, replace_log_det_rate, replace_mean_sq_error, replace_std, replace_var_log_det,
-    replace_var_variance, replace_variance, replace_w2_sq,
+    replace_log_det,
+    replace_log_det_rate,
+    replace_mean_sq_error,
+    replace_std,
+    replace_var_log_det,
+    replace_var_variance,
+    replace_variance,
+    replace_w2_sq,
 )
 
 

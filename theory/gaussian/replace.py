@@ -9,25 +9,36 @@ functions below evaluate the derived closed forms.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from .checks import _check_common, _generations, _need_det, _out
 from .symbolic import (
-    _M, _apply_moments, _d, _expect, _fit_denominator, _j, _lam, _linear_coefficients, _log_gamma_form, _n,
-    _power_limit, _q, _s, chi2_moments, wishart_trace_moments,
+    _M,
+    _apply_moments,
+    _d,
+    _expect,
+    _fit_denominator,
+    _j,
+    _lam,
+    _linear_coefficients,
+    _log_gamma_form,
+    _n,
+    _power_limit,
+    _q,
+    _s,
+    chi2_moments,
+    wishart_trace_moments,
 )
-
-
 
 
 # ---------------------------------------------------------------------------
 # Replace.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def replace_derivation(estimator: str) -> dict[str, object]:
     r"""Derive every replace-regime law from the one-step recursion.
 
@@ -175,7 +186,7 @@ def replace_derivation(estimator: str) -> dict[str, object]:
 # ---------------------------------------------------------------------------
 # Numeric functions: replace.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _replace_numeric(estimator: str, dim: int) -> dict[str, Callable]:
     r = replace_derivation(estimator)
     drift = r["log_det_drift"].subs(_d, dim).doit()
@@ -200,7 +211,7 @@ _H_EXACT = sp.loggamma(_X + sp.Rational(1, 2)) - sp.loggamma(_X) - sp.log(_X) / 
 _H_SWITCH = 20.0  # use the asymptotic series for x = (M-1)/2 >= this
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _log_std_factor_parts(estimator: str) -> tuple[sp.Expr, sp.Expr]:
     r"""Split :math:`\log f = h((M-1)/2) + \text{rest}(M)` and derive :math:`h`'s series.
 
@@ -220,7 +231,7 @@ def _log_std_factor_parts(estimator: str) -> tuple[sp.Expr, sp.Expr]:
     return sp.expand(series), rest
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _log_std_factor_numeric(estimator: str) -> Callable:
     series, rest = _log_std_factor_parts(estimator)
     h_exact = _lam(_H_EXACT, [_X])

@@ -27,19 +27,19 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from .augment import _augment_step
 from .checks import _check_common, _generations, _out, _real_count
 from .mix import mix_derivation
-from .symbolic import _Mdisp, _expect, _fit_denominator, _k, _lam, _n
+from .symbolic import _expect, _fit_denominator, _k, _lam, _Mdisp, _n
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def srswor_moments() -> dict[str, sp.Expr]:
     r"""Moments of a size-``k`` simple random sample without replacement from ``M`` fixed values (derived).
 
@@ -77,7 +77,7 @@ def srswor_moments() -> dict[str, sp.Expr]:
     return {"var_mean": var_mean, "scatter": scatter}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resample_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the fresh-subset recursion, its stationary point and the MLE closed form (derived here).
 
@@ -150,7 +150,7 @@ def resample_derivation(estimator: str) -> dict[str, object]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _resample_numeric(estimator: str) -> dict[str, Callable]:
     rd = resample_derivation(estimator)
     return {key: _lam(rd[key], [_k, _Mdisp]) for key in ("B", "drive", "x1", "stationary")}

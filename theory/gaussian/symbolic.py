@@ -11,16 +11,13 @@ from the recursion.
 from __future__ import annotations
 
 import functools
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import sympy as sp
 from sympy.stats import ChiSquared, Normal
 from sympy.stats import E as _stats_E
 
 from .checks import ESTIMATORS
-
-
-
 
 # ---------------------------------------------------------------------------
 # Symbols. Domains are encoded structurally: q = M - 1 is a positive symbol, so
@@ -69,7 +66,7 @@ def _fit_denominator(estimator: str, count: sp.Expr) -> sp.Expr:
 # ---------------------------------------------------------------------------
 # Expectations by moment substitution.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _moment(dist_key: tuple, power: int) -> sp.Expr:
     kind, par = dist_key
     if kind == "normal01":
@@ -93,7 +90,7 @@ def _expect(expr: sp.Expr, placeholders: Mapping[sp.Symbol, tuple]) -> sp.Expr:
     out = sp.Integer(0)
     for powers, coeff in poly.terms():
         term = coeff
-        for sym, p in zip(syms, powers):
+        for sym, p in zip(syms, powers, strict=True):
             if p:
                 term *= _moment(placeholders[sym], int(p))
         out += term
@@ -160,7 +157,7 @@ def _power_limit(base: sp.Expr, below_one_proved: bool = False) -> sp.Expr:
 # ---------------------------------------------------------------------------
 # Chi-square moments, from the Mellin transform E[X^t] computed by sympy.stats.
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def chi2_moments() -> dict[str, sp.Expr]:
     r"""Moments of :math:`X \sim \chi^2_q`, all from one Mellin transform.
 
@@ -184,7 +181,7 @@ def chi2_moments() -> dict[str, sp.Expr]:
     expr, cond = mellin.args[0]
     for tv in (0, sp.Rational(1, 2), 1, 2):
         if cond.subs(_t, tv) is not sp.true:
-            raise AssertionError("Mellin branch not valid at t=%s" % tv)
+            raise AssertionError(f"Mellin branch not valid at t={tv}")
     K = sp.expand_log(sp.log(expr), force=True)
     out = {
         "mellin": expr,
@@ -210,7 +207,7 @@ def _log_gamma_form(expr: sp.Expr) -> sp.Expr:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def wishart_trace_moments() -> dict[str, sp.Expr]:
     r"""Second moments of traces of :math:`W \sim \mathrm{Wishart}_d(q, S)`, derived.
 
@@ -240,11 +237,11 @@ def wishart_trace_moments() -> dict[str, sp.Expr]:
         tr_w = sum(s[i] * xs[i] for i in range(dd))
         tr_w2 = sum((s[i] * xs[i]) ** 2 for i in range(dd))
         for i in range(dd):
-            for l in range(i + 1, dd):
-                # W_il^2 = s_i s_l X_l Y^2; W_il = W_li counted twice.
-                y = sp.Symbol(f"y{i}{l}")
+            for j in range(i + 1, dd):
+                # W_ij^2 = s_i s_j X_j Y^2; W_ij = W_ji counted twice.
+                y = sp.Symbol(f"y{i}{j}")
                 ph[y] = ("normal01", None)
-                tr_w2 += 2 * s[i] * s[l] * xs[l] * y**2
+                tr_w2 += 2 * s[i] * s[j] * xs[j] * y**2
         e_tr_sq = _expect(tr_w**2, ph)
         e_tr_of_sq = _expect(tr_w2, ph)
         res = []
@@ -258,11 +255,11 @@ def wishart_trace_moments() -> dict[str, sp.Expr]:
         if found is None:
             found = res
         else:
-            assert all(sp.simplify(a - b) == 0 for a, b in zip(found, res))
+            assert all(sp.simplify(a - b) == 0 for a, b in zip(found, res, strict=True))
     return {"tr_sq": found[0], "tr_of_sq": found[1], "p1": p1, "p2": p2}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def check_pooling_identities() -> bool:
     r"""Verify on symbolic samples the pooling identities the regimes rely on.
 
