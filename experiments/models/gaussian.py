@@ -89,6 +89,9 @@ class GaussianConfig:
             (the default) picks ``exact``, or ``faithful`` under accumulate-subsample (which
             needs raw samples), with a note.
         real_fraction: the share of real samples per generation (mix and augment).
+        real_resample: augment only: each generation keeps a fresh random ``k`` of generation
+            1's real samples instead of the same ``k`` (the Nature paper's language-model
+            setting, which kept a random 10% of the original data).
         precision: ``float64`` (default) or ``float32``.
     """
 
@@ -100,6 +103,7 @@ class GaussianConfig:
     estimator: str = "unbiased"
     sampler: str | None = None
     real_fraction: float = 0.5
+    real_resample: bool = False
     precision: str = "float64"
 
     model: ClassVar[str] = "gaussian"
@@ -120,6 +124,8 @@ class GaussianConfig:
         for name, choices in self.CHOICES.items():
             check_choice(name, getattr(self, name), choices)
         check_fraction("real_fraction", self.real_fraction)
+        if self.real_resample and self.regime != "augment":
+            raise ConfigError("real_resample applies to --regime augment only")
         if self.M <= self.dim:
             raise ConfigError(
                 f"M must exceed dim (got M={self.M}, dim={self.dim}): the fitted covariance is singular "
@@ -403,6 +409,8 @@ class Gaussian(Model):
     def theory_kinds(self, cfg: GaussianConfig) -> dict[str, str | None]:
         from ...theory import gaussian as theory_gaussian
 
+        if cfg.real_resample:
+            return {m: "exact expectation" if m in ("mean_sq_error", "variance") else None for m in METRICS}
         out = {}
         for metric in METRICS:
             try:
@@ -418,6 +426,7 @@ class Gaussian(Model):
             GaussianConfig(dim=3, M=8, generations=5, regime="accumulate", sampler="faithful", estimator="mle"),
             GaussianConfig(dim=2, M=8, generations=5, regime="augment", real_fraction=0.25),
             GaussianConfig(dim=2, M=6, generations=5, regime="accumulate-subsample", sampler="faithful"),
+            GaussianConfig(dim=2, M=8, generations=5, regime="augment", real_fraction=0.25, real_resample=True),
         )
 
     def laws(self) -> list[Any]:
@@ -476,12 +485,20 @@ def theory(cfg: GaussianConfig, generations: np.ndarray, convention: str = "fit"
     n = np.asarray(generations) + (1 if convention == "downstream" else 0)
     out = {}
     for metric in METRICS:
-        if cfg.regime not in ("replace", "accumulate", "mix"):
+        if cfg.real_resample:  # the Nature paper's fresh random subset of the original data
+            law = {"mean_sq_error": theory_gaussian.resample_mean_sq_error,
+                   "variance": theory_gaussian.resample_variance}.get(metric)
+            extra = {"sigma2": cfg.sigma2} if metric == "mean_sq_error" else {}
+            out[metric] = None if law is None else np.asarray(
+                law(n, dim=cfg.dim, M=cfg.M, estimator=cfg.estimator, real_fraction=cfg.real_fraction, **extra),
+                np.float64)
+            continue
+        if cfg.regime not in ("replace", "accumulate", "mix", "augment"):
             out[metric] = None
             continue
         curve = theory_gaussian.predict(
             metric, cfg.regime, cfg.estimator, n, dim=cfg.dim, M=cfg.M, sigma2=cfg.sigma2,
-            real_fraction=cfg.real_fraction if cfg.regime == "mix" else None,
+            real_fraction=cfg.real_fraction if cfg.regime in ("mix", "augment") else None,
         )
         out[metric] = None if curve is None else np.asarray(curve, np.float64)
     return out

@@ -81,6 +81,9 @@ class LinRegConfig:
         design: fixed, fresh or shared (see the module docstring).
         sampler: faithful (raw rows) or exact (sufficient statistics; not for subsampling).
         real_fraction: the share of rows with real labels under mix and augment.
+        real_resample: augment only: each generation a fresh random ``k`` of the ``T`` rows
+            keeps its generation-1 real label, the others get synthetic ones (the Nature
+            paper's language-model setting, which kept a random 10% of the original data).
         precision: float64 (default) or float32.
         design_seed: the seed of the one design used by ``design="shared"``.
     """
@@ -93,6 +96,7 @@ class LinRegConfig:
     design: str = "fixed"
     sampler: str = "faithful"
     real_fraction: float = 0.5
+    real_resample: bool = False
     precision: str = "float64"
     design_seed: int = 0
 
@@ -107,13 +111,15 @@ class LinRegConfig:
         for name, choices in self.CHOICES.items():
             check_choice(name, getattr(self, name), choices)
         check_fraction("real_fraction", self.real_fraction)
+        if self.real_resample and self.regime != "augment":
+            raise ConfigError("real_resample applies to --regime augment only")
         check_positive_int("design_seed", self.design_seed, minimum=0)
         if self.T <= self.d + 1:
             raise ConfigError(
                 f"T must exceed d + 1 (got T={self.T}, d={self.d}): the expected test error "
                 "sigma2 d/(T-d-1) is infinite"
             )
-        if self.sampler == "exact" and self.regime == "accumulate-subsample":
+        if self.sampler == "exact" and (self.regime == "accumulate-subsample" or self.real_resample):
             raise ConfigError("the exact sampler draws no raw rows to subsample; use --sampler faithful")
         if self.regime in ("mix", "augment"):
             k = self.real_fraction * self.T
@@ -286,6 +292,7 @@ class LinReg(Model):
             LinRegConfig(d=4, T=12, generations=5, regime="augment", real_fraction=0.25, design="shared"),
             LinRegConfig(d=4, T=12, generations=5, regime="accumulate-subsample", design="fresh"),
             LinRegConfig(d=4, T=12, generations=5, regime="accumulate", sampler="exact", design="fresh"),
+            LinRegConfig(d=4, T=12, generations=5, regime="augment", real_fraction=0.25, real_resample=True),
         )
 
     def laws(self) -> list[Any]:

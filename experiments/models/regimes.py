@@ -90,6 +90,10 @@ def _simulate_pooled(model, cfg, ctx, truth, keys, gens, key_kept=None):
     k = model.real_rows(cfg) if regime in ("mix", "augment") else 0
     synthetic_rows = Rows(k, size)
 
+    resample = regime == "augment" and getattr(cfg, "real_resample", False)
+    if resample:
+        return _simulate_resampled(model, cfg, ctx, truth, keys, gens, key_kept, k)
+
     kept = None
     if regime == "augment" and k:
         # Generation 1's first k real samples, kept for good; its other M - k are fresh
@@ -120,6 +124,36 @@ def _simulate_pooled(model, cfg, ctx, truth, keys, gens, key_kept=None):
     shape = jax.eval_shape(lambda: batch_statistics(keys[0], truth, gens[0]))
     pooled0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shape)
     _, out = jax.lax.scan(step, (truth, pooled0), (keys, gens))
+    return out
+
+
+def _simulate_resampled(model, cfg, ctx, truth, keys, gens, key_kept, k):
+    """``augment`` with a fresh random ``k`` of generation 1's ``M`` real samples each generation.
+
+    The Nature paper's language-model setting (a random 10% of the original data kept in
+    each generation). Generation 1 fits on the original real batch; generation ``n >= 2``
+    on a batch whose rows are the original ones on a uniformly random ``k``-subset and
+    synthetic ones from the previous fit elsewhere (for a fixed regression design, each
+    row keeps its real label or gets a synthetic one). Needs raw samples.
+    """
+    size = model.batch_size(cfg)
+    original = model.draw(cfg, ctx, key_kept, truth, Rows(0, size))
+    transforms = model.transforms(cfg)
+
+    def step(params, inputs):
+        key, n = inputs
+        k_syn, k_real = jax.random.split(key)
+        synthetic = model.draw(cfg, ctx, k_syn, params, Rows(0, size))
+        if transforms:
+            synthetic = apply_transforms(transforms, cfg, jax.random.fold_in(k_syn, 1), synthetic)
+        chosen = subsample_indices(k_real, size, size, k)
+        keep = jnp.zeros((size,), bool).at[chosen].set(True) | (n == 1)
+        batch = jax.tree_util.tree_map(
+            lambda o, s: jnp.where(keep.reshape((size,) + (1,) * (o.ndim - 1)), o, s), original, synthetic)
+        fitted = model.fit_sample(cfg, ctx, batch)
+        return fitted, model.evaluate(cfg, ctx, fitted)
+
+    _, out = jax.lax.scan(step, truth, (keys, gens))
     return out
 
 
