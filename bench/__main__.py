@@ -64,7 +64,6 @@ def _time_reference(cfg, seeds: int) -> list[float]:
 def worker_entry(spec: dict) -> dict:
     """One workload and sampler, every measurement in this process."""
     import jax
-
     import model_collapse.experiments as experiments
 
     # The package turns float64 on only around its own runs; the roofline's own draws are
@@ -81,7 +80,10 @@ def worker_entry(spec: dict) -> dict:
     with_q = [time_package(cfg, seeds)]
     peak_rss = peak_rss_mb()
     package = [time_package(cfg, seeds, quantiles=False)]
-    log(f"{tag}: package {seeds} seeds {package[0]:.2f} s (with quantiles {with_q[0]:.2f} s), peak RSS {peak_rss:.0f} MB")
+    log(
+        f"{tag}: package {seeds} seeds {package[0]:.2f} s (with quantiles {with_q[0]:.2f} s), "
+        f"peak RSS {peak_rss:.0f} MB"
+    )
 
     ref_times = _time_reference(cfg, spec["reference_seeds"])
     log(f"{tag}: reference {len(ref_times)} seeds, per seed " + ", ".join(f"{t:.3f}" for t in ref_times) + " s")
@@ -98,8 +100,10 @@ def worker_entry(spec: dict) -> dict:
     package_s = min(package) / seeds
     with_q_s = min(with_q) / seeds
     roof_s, own_s = min(roof), min(own)
-    log(f"{tag}: package {package_s:.3e} s/seed (runs {', '.join(f'{p:.2f}' for p in package)} s), "
-        f"faithful roofline {roof_s:.3e} s/seed" + (f", own draws {own_s:.3e} s/seed" if own_timed else ""))
+    log(
+        f"{tag}: package {package_s:.3e} s/seed (runs {', '.join(f'{p:.2f}' for p in package)} s), "
+        f"faithful roofline {roof_s:.3e} s/seed" + (f", own draws {own_s:.3e} s/seed" if own_timed else "")
+    )
 
     ref_s = min(ref_times)
     return {
@@ -145,8 +149,10 @@ def worker_scaling(spec: dict) -> dict:
     first = time_package(cfg, WARMUP_SEEDS)
     run_s = time_package(cfg, spec["seeds"])
     peak = peak_rss_mb()
-    log(f"{w.name}/{spec['sampler']}: {spec['seeds']} seeds in {run_s:.1f} s (+ first call {first:.1f} s), "
-        f"peak RSS {peak:.0f} MB")
+    log(
+        f"{w.name}/{spec['sampler']}: {spec['seeds']} seeds in {run_s:.1f} s (+ first call {first:.1f} s), "
+        f"peak RSS {peak:.0f} MB"
+    )
     return {"seeds": spec["seeds"], "first_call_s": first, "run_s": run_s, "peak_rss_mb": peak}
 
 
@@ -177,7 +183,11 @@ def _targets(entry: dict, workload) -> dict:
     if workload.name.startswith("W1") and entry["sampler"] == "exact":
         if scaling and scaling["seeds"][1] >= MILLION:
             total = scaling["million_total_s"]
-            out["million_seeds_s"] = {"target": f"< {MILLION_TARGET_S:g} s", "value": total, "met": total < MILLION_TARGET_S}
+            out["million_seeds_s"] = {
+                "target": f"< {MILLION_TARGET_S:g} s",
+                "value": total,
+                "met": total < MILLION_TARGET_S,
+            }
         else:
             out["million_seeds_s"] = {
                 "target": f"< {MILLION_TARGET_S:g} s",
@@ -225,7 +235,8 @@ def table(results: list[dict]) -> str:
     head = (
         "| workload | sampler | seeds pkg/ref | reference s/seed | package s/seed | speedup | "
         "with quantiles s/seed (speedup) | "
-        "faithful roofline s/seed | pkg/roofline | exact's own draws s/seed (pkg/own) | peak RSS MB | compile s | targets |"
+        "faithful roofline s/seed | pkg/roofline | exact's own draws s/seed (pkg/own) | peak RSS MB | compile s "
+        "| targets |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for e in results:
@@ -273,11 +284,18 @@ def main(argv=None) -> int:
         "with no reference (see bench/throughput.py)",
     )
     parser.add_argument("--precisions", default="float64,float32", help="with --throughput (default: both)")
-    parser.add_argument("--time-cap", type=float, default=4.0,
-                        help="with --throughput: seconds each timed run aims at (default 4)")
-    parser.add_argument("--worker-timeout", type=float, default=300.0,
-                        help="with --throughput: seconds before a worker is stopped and reported as failed")
-    parser.add_argument("--out", metavar="FILE", help="with --throughput: append each entry as a JSON line as it finishes")
+    parser.add_argument(
+        "--time-cap", type=float, default=4.0, help="with --throughput: seconds each timed run aims at (default 4)"
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=300.0,
+        help="with --throughput: seconds before a worker is stopped and reported as failed",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE", help="with --throughput: append each entry as a JSON line as it finishes"
+    )
     parser.add_argument("--worker-entry", help=argparse.SUPPRESS)
     parser.add_argument("--worker-scaling", help=argparse.SUPPRESS)
     parser.add_argument("--worker-throughput", help=argparse.SUPPRESS)
@@ -312,7 +330,8 @@ def main(argv=None) -> int:
             parser.error(f"unknown sampler {s!r}; choose from {', '.join(SAMPLERS)}")
     repeats = args.repeats or 2
     if args.throughput:
-        from .throughput import PRECISIONS, run_throughput, table as throughput_table
+        from .throughput import PRECISIONS, run_throughput
+        from .throughput import table as throughput_table
 
         precisions = args.precisions.split(",")
         for p in precisions:
@@ -322,13 +341,15 @@ def main(argv=None) -> int:
             parser.error("--time-cap and --worker-timeout must be positive")
         log(f"python {platform.python_version()}, {os.cpu_count()} CPUs, mode throughput")
         t0 = time.perf_counter()
-        results = run_throughput(workloads, samplers, precisions, repeats, args.time_cap, args.out,
-                                 args.worker_timeout)
+        results = run_throughput(workloads, samplers, precisions, repeats, args.time_cap, args.out, args.worker_timeout)
         log(f"done in {time.perf_counter() - t0:.0f} s")
         print(json.dumps(results, indent=1) if args.json else throughput_table(results))
         return 0
-    log(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
-        + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f", mode {'quick' if args.quick else 'full'}")
+    log(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f", mode {'quick' if args.quick else 'full'}"
+    )
     for name, why in SKIPPED.items():
         log(f"{name} skipped: {why}")
     t0 = time.perf_counter()

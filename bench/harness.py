@@ -56,7 +56,6 @@ def roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype, b
     """
     import jax
     import jax.numpy as jnp
-
     from model_collapse.experiments.models.linreg import gamma as exact_gamma
 
     def draws(key, shape):

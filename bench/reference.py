@@ -99,7 +99,7 @@ def gaussian_seed(
             L = np.linalg.cholesky(cov)
             out[:, n] = _gaussian_metrics(mu, cov, sigma2, dim)
     names = ("mean_sq_error", "variance", "std", "log_det", "w2_sq")
-    return dict(zip(names, out))
+    return dict(zip(names, out, strict=True))
 
 
 def run_reference(cfg, seeds: int, seed: int = 0) -> dict[str, np.ndarray]:

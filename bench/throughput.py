@@ -45,7 +45,6 @@ def _sized(probe_s: float, micro: int, cap_s: float, max_seeds: int) -> int:
 def worker_throughput(spec: dict) -> dict:
     """One workload, sampler and precision on the default backend, every measurement in this process."""
     import jax
-
     import model_collapse.experiments as experiments
     from model_collapse.experiments.engine.runner import micro_batch
 
@@ -63,8 +62,10 @@ def worker_throughput(spec: dict) -> dict:
     probe_q = time_package(cfg, micro)
     seeds = _sized(probe, micro, cap, spec["max_seeds"])
     seeds_q = _sized(probe_q, micro, cap, seeds)
-    log(f"{tag}: first call ({micro} seeds, compiles) {first_call_s:.2f} s; timing {seeds} seeds "
-        f"({seeds_q} with quantiles)")
+    log(
+        f"{tag}: first call ({micro} seeds, compiles) {first_call_s:.2f} s; timing {seeds} seeds "
+        f"({seeds_q} with quantiles)"
+    )
     package = min(time_package(cfg, seeds, quantiles=False) for _ in range(repeats)) / seeds
     with_q = min(time_package(cfg, seeds_q) for _ in range(repeats)) / seeds_q
     roof_seeds = 4 * micro
@@ -101,8 +102,9 @@ def worker_throughput(spec: dict) -> dict:
     }
 
 
-def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: float, out: str | None,
-                   worker_timeout_s: float) -> list[dict]:
+def run_throughput(
+    workloads, samplers, precisions, repeats: int, time_cap_s: float, out: str | None, worker_timeout_s: float
+) -> list[dict]:
     """Every (workload, sampler, precision) in its own worker; failures become entries with an ``error``."""
     results = []
     sink = Path(out).open("a") if out else None
@@ -110,16 +112,26 @@ def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: fl
         for w in workloads:
             for sampler in samplers:
                 for precision in precisions:
-                    spec = {"workload": w.name, "sampler": sampler, "precision": precision, "repeats": repeats,
-                            "time_cap_s": time_cap_s, "max_seeds": MAX_SEEDS[sampler]}
+                    spec = {
+                        "workload": w.name,
+                        "sampler": sampler,
+                        "precision": precision,
+                        "repeats": repeats,
+                        "time_cap_s": time_cap_s,
+                        "max_seeds": MAX_SEEDS[sampler],
+                    }
                     log(f"--- {w.name} / {sampler} / {precision}: {w.title}")
                     t = time.perf_counter()
                     try:
                         entry = spawn("throughput", spec, blas_threads=1, timeout=worker_timeout_s)
                     except Exception as exc:  # noqa: BLE001 - keep measuring the other entries
                         log(f"{w.name}/{sampler}/{precision} failed: {exc!r}")
-                        entry = {"workload": w.name, "sampler": sampler, "precision": precision,
-                                 "error": "".join(traceback.format_exception_only(exc)).strip()}
+                        entry = {
+                            "workload": w.name,
+                            "sampler": sampler,
+                            "precision": precision,
+                            "error": "".join(traceback.format_exception_only(exc)).strip(),
+                        }
                     entry["wall_s"] = time.perf_counter() - t
                     results.append(entry)
                     if sink:
@@ -133,13 +145,16 @@ def run_throughput(workloads, samplers, precisions, repeats: int, time_cap_s: fl
 
 def table(results: list[dict]) -> str:
     """A Markdown table of ``--throughput`` results."""
-    head = ("| workload | sampler | precision | device | micro-batch | seeds | seeds/s | seeds/s with quantiles "
-            "(seeds) | pkg/roofline | pkg/own draws | compile s |")
+    head = (
+        "| workload | sampler | precision | device | micro-batch | seeds | seeds/s | seeds/s with quantiles "
+        "(seeds) | pkg/roofline | pkg/own draws | compile s |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for e in results:
         if "error" in e:
-            lines.append(f"| {e['workload']} | {e['sampler']} | {e['precision']} | failed: {e['error'][:80]} |"
-                         + " |" * 7)
+            lines.append(
+                f"| {e['workload']} | {e['sampler']} | {e['precision']} | failed: {e['error'][:80]} |" + " |" * 7
+            )
             continue
         lines.append(
             f"| {e['workload']} | {e['sampler']} | {e['precision']} | {e['device_kind']} | {e['micro_batch']} | "

@@ -8,7 +8,7 @@ roofline's work), and how many seeds each measurement uses in ``--quick`` and fu
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["Workload", "WORKLOADS", "SKIPPED", "get_workload"]
 

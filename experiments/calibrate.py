@@ -172,17 +172,19 @@ def calibrate(
         for level in levels:
             rejected = p[:, cols] < level
             rate, ci = _cluster_interval(rejected.mean(axis=1), confidence)
-            per_level.append({
-                "kind": kind,
-                "level": level,
-                "nominal_is": _nominal_is(kind),
-                "checks_per_run": int(cols.sum()),
-                "rejections": int(rejected.sum()),
-                "rate": rate,
-                "interval": ci,
-                "consistent": ci[0] <= level,
-                "conservative": ci[1] < level,
-            })
+            per_level.append(
+                {
+                    "kind": kind,
+                    "level": level,
+                    "nominal_is": _nominal_is(kind),
+                    "checks_per_run": int(cols.sum()),
+                    "rejections": int(rejected.sum()),
+                    "rate": rate,
+                    "interval": ci,
+                    "consistent": ci[0] <= level,
+                    "conservative": ci[1] < level,
+                }
+            )
 
     law_conf = 1 - (1 - confidence) / len(laws)
     per_law = []
@@ -197,21 +199,24 @@ def calibrate(
         runs_any = int(rejected.any(axis=1).sum())
         bound = min(1.0, LAW_LEVEL * k)
         ci = _binomial_interval(runs_any, B, law_conf)
-        per_law.append({
-            "id": law.id,
-            "kind": law.kind,
-            "checks_per_run": k,
-            "level": LAW_LEVEL,
-            "rate": float(rejected.mean()),
-            "runs_with_a_rejection": runs_any,
-            "runs_with_a_rejection_nominal_at_most": bound,
-            "interval": ci,
-            "max_abs_z": float(max(zs)) if zs else None,
-            "consistent": ci[0] <= bound,
-        })
+        per_law.append(
+            {
+                "id": law.id,
+                "kind": law.kind,
+                "checks_per_run": k,
+                "level": LAW_LEVEL,
+                "rate": float(rejected.mean()),
+                "runs_with_a_rejection": runs_any,
+                "runs_with_a_rejection_nominal_at_most": bound,
+                "interval": ci,
+                "max_abs_z": float(max(zs)) if zs else None,
+                "consistent": ci[0] <= bound,
+            }
+        )
 
-    consistent = family["consistent"] and all(e["consistent"] for e in per_level) and all(
-        e["consistent"] for e in per_law)
+    consistent = (
+        family["consistent"] and all(e["consistent"] for e in per_level) and all(e["consistent"] for e in per_law)
+    )
     return {
         "alpha": alpha,
         "confidence": confidence,
@@ -236,15 +241,21 @@ def format_calibration(cal: dict) -> str:
     """A plain-text summary of :func:`calibrate`'s result."""
     fam = cal["family"]
     lines = [
-        (f"calibration: {cal['laws']} laws, {cal['checks_per_run']} checks per run, {cal['seeds']} seeds per law, "
-         f"{fam['runs']} base seeds ({cal['base_seeds'][0]}..{cal['base_seeds'][-1]}), {cal['seconds']:.0f} s"),
-        (f"{cal['refused_per_run']} checks per run refused (no honest z-score at this seed count); "
-         f"intervals at {cal['confidence']:g} (per law {cal['law_confidence']:.4g}); runs are the clusters"),
+        (
+            f"calibration: {cal['laws']} laws, {cal['checks_per_run']} checks per run, {cal['seeds']} seeds per law, "
+            f"{fam['runs']} base seeds ({cal['base_seeds'][0]}..{cal['base_seeds'][-1]}), {cal['seconds']:.0f} s"
+        ),
+        (
+            f"{cal['refused_per_run']} checks per run refused (no honest z-score at this seed count); "
+            f"intervals at {cal['confidence']:g} (per law {cal['law_confidence']:.4g}); runs are the clusters"
+        ),
         "",
         f"{'what':34s} {'nominal':>9} {'observed':>9}  {'interval':>19}  verdict (consistent: not above nominal)",
-        (f"{'family-wise (any check fails)':34s} {'<=' + format(fam['nominal'], 'g'):>9} {fam['rate']:9.4f}  "
-         f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  "
-         f"{'consistent' if fam['consistent'] else 'INCONSISTENT'}"),
+        (
+            f"{'family-wise (any check fails)':34s} {'<=' + format(fam['nominal'], 'g'):>9} {fam['rate']:9.4f}  "
+            f"[{fam['interval'][0]:.4f}, {fam['interval'][1]:.4f}]  "
+            f"{'consistent' if fam['consistent'] else 'INCONSISTENT'}"
+        ),
     ]
     for e in cal["levels"]:
         nominal = ("<=" if e["nominal_is"] == "upper bound" else "") + format(e["level"], "g")
@@ -256,18 +267,22 @@ def format_calibration(cal: dict) -> str:
     laws = [e for e in cal["per_law"] if not e.get("refused")]
     bad = [e for e in laws if not e["consistent"]]
     lines.append("")
-    lines.append(f"per law at level {LAW_LEVEL:g} (runs with any rejection vs the union bound): "
-                 f"{len(laws) - len(bad)} consistent, {len(bad)} not, {len(cal['per_law']) - len(laws)} refused")
+    lines.append(
+        f"per law at level {LAW_LEVEL:g} (runs with any rejection vs the union bound): "
+        f"{len(laws) - len(bad)} consistent, {len(bad)} not, {len(cal['per_law']) - len(laws)} refused"
+    )
+
     def excess(e):
         return -e["runs_with_a_rejection"] / max(e["runs_with_a_rejection_nominal_at_most"], 1e-9)
 
     for e in sorted(laws, key=excess)[:3]:
         mark = "consistent  " if e["consistent"] else "TOO MANY    "
-        lines.append(f"  {mark}{e['id']}: {e['runs_with_a_rejection']} of "
-                     f"{cal['family']['runs']} runs (a correct law: at most "
-                     f"{e['runs_with_a_rejection_nominal_at_most'] * cal['family']['runs']:.1f} expected), "
-                     f"rate per check {e['rate']:.3f}"
-                     + ("" if e["max_abs_z"] is None else f", max |z| {e['max_abs_z']:.2f}"))
+        lines.append(
+            f"  {mark}{e['id']}: {e['runs_with_a_rejection']} of "
+            f"{cal['family']['runs']} runs (a correct law: at most "
+            f"{e['runs_with_a_rejection_nominal_at_most'] * cal['family']['runs']:.1f} expected), "
+            f"rate per check {e['rate']:.3f}" + ("" if e["max_abs_z"] is None else f", max |z| {e['max_abs_z']:.2f}")
+        )
     lines.append("")
     lines.append(f"verdict: {'calibrated' if cal['consistent'] else 'NOT CALIBRATED'}")
     return "\n".join(lines)

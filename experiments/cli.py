@@ -95,14 +95,18 @@ def _laws_at(laws, overrides: dict, generations) -> list:
 
         first = next(iter(overrides))
         owner = next((m for m in models if first in {f.name for f in dataclasses.fields(MODELS[m].config)}), models[0])
-        raise ConfigError(f"config options apply to one model's laws, and laws of {', '.join(models)} are selected: "
-                          f"name a law or a model, e.g. `collapse verify {owner} --{first.replace('_', '-')} ...`")
+        raise ConfigError(
+            f"config options apply to one model's laws, and laws of {', '.join(models)} are selected: "
+            f"name a law or a model, e.g. `collapse verify {owner} --{first.replace('_', '-')} ...`"
+        )
     if overrides:
         fields = [f.name for f in dataclasses.fields(laws[0].config)]
         foreign = [k for k in overrides if k not in fields]
         if foreign:
-            raise ConfigError(f"--{foreign[0].replace('_', '-')} is not a {models[0]} config option; its options: "
-                              + ", ".join("--" + f.replace("_", "-") for f in fields))
+            raise ConfigError(
+                f"--{foreign[0].replace('_', '-')} is not a {models[0]} config option; its options: "
+                + ", ".join("--" + f.replace("_", "-") for f in fields)
+            )
     out, skipped = [], []
     for law in laws:
         try:
@@ -115,8 +119,11 @@ def _laws_at(laws, overrides: dict, generations) -> list:
     if not out:
         raise ConfigError(f"no selected law applies to this config ({skipped[0][1]})")
     if skipped:
-        print(f"collapse: note: {len(skipped)} selected laws do not apply to this config and are skipped "
-              f"(e.g. {skipped[0][1]})", file=sys.stderr)
+        print(
+            f"collapse: note: {len(skipped)} selected laws do not apply to this config and are skipped "
+            f"(e.g. {skipped[0][1]})",
+            file=sys.stderr,
+        )
     return out
 
 
@@ -141,8 +148,9 @@ def _verify(args) -> int:
             print(f"{law.id:{width}s}  {law.kind:12s} {law.title}")
         return 0
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
-    checks, results = verify(laws, seeds=args.seeds, seed=args.seed, alpha=alpha,
-                             progress=False if args.quiet else None)
+    checks, results = verify(
+        laws, seeds=args.seeds, seed=args.seed, alpha=alpha, progress=False if args.quiet else None
+    )
     outcome = status(checks)
     summary = []
     for law in laws:
@@ -150,26 +158,46 @@ def _verify(args) -> int:
         res = results[key]
         rows = [c for c in checks if c.law == law.id and c.config in (key, None)]
         zs = [c.z for c in rows if c.z is not None]
-        summary.append({"law": law, "seeds": res.seeds, "power": power_seeds(law, res, alpha, len(checks)),
-                        "largest_z": None if not zs else law.verdict.extreme(zs), "verdict": status(rows)})
+        summary.append(
+            {
+                "law": law,
+                "seeds": res.seeds,
+                "power": power_seeds(law, res, alpha, len(checks)),
+                "largest_z": None if not zs else law.verdict.extreme(zs),
+                "verdict": status(rows),
+            }
+        )
     if args.json:
-        json.dump({
-            "alpha": alpha,
-            "correction": "holm",
-            "verdict": outcome,
-            "passed": outcome != "fail",
-            "checks": [c.to_json() for c in checks],
-            "laws": [{**law_metadata(s["law"]), "seeds": s["seeds"], "verdict": s["verdict"],
-                      "max_abs_z": s["largest_z"],
-                      "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": s["power"]}} for s in summary],
-        }, sys.stdout)
+        json.dump(
+            {
+                "alpha": alpha,
+                "correction": "holm",
+                "verdict": outcome,
+                "passed": outcome != "fail",
+                "checks": [c.to_json() for c in checks],
+                "laws": [
+                    {
+                        **law_metadata(s["law"]),
+                        "seeds": s["seeds"],
+                        "verdict": s["verdict"],
+                        "max_abs_z": s["largest_z"],
+                        "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": s["power"]},
+                    }
+                    for s in summary
+                ],
+            },
+            sys.stdout,
+        )
         sys.stdout.write("\n")
     else:
         _print_verification(checks, summary, alpha, outcome)
     short = [s for s in summary if s["power"] is not None and s["seeds"] < s["power"]]
     if short and not args.json:
-        print(f"collapse: warning: {len(short)} of {len(summary)} laws ran with fewer seeds than 99% power against "
-              "their wrong twin needs (the 'seeds for 99% power' column)", file=sys.stderr)
+        print(
+            f"collapse: warning: {len(short)} of {len(summary)} laws ran with fewer seeds than 99% power against "
+            "their wrong twin needs (the 'seeds for 99% power' column)",
+            file=sys.stderr,
+        )
     return _STATUS[outcome]
 
 
@@ -183,11 +211,15 @@ def _print_verification(checks, summary, alpha: float, outcome: str) -> None:
     m = len(scored)
     print(f"Holm step-down over {m} scored checks at family-wise false-alarm rate {alpha:g} ({len(refused)} refused)")
     if m:
-        print(f"first (strictest) step: level {alpha / m:.3g}, critical |z| {sps.norm.isf(alpha / m / 2):.2f} "
-              f"(two-sided), z {sps.norm.isf(alpha / m):.2f} (one-sided)")
+        print(
+            f"first (strictest) step: level {alpha / m:.3g}, critical |z| {sps.norm.isf(alpha / m / 2):.2f} "
+            f"(two-sided), z {sps.norm.isf(alpha / m):.2f} (one-sided)"
+        )
     width = max(len(c.law) for c in checks)
-    print(f"\n{'law':{width}s} {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'z':>7} {'z*':>6} {'p':>9}  "
-          "verdict")
+    print(
+        f"\n{'law':{width}s} {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'z':>7} {'z*':>6} {'p':>9}  "
+        "verdict"
+    )
     for c in checks:
         bound = {"upper_bound": "<=", "lower_bound": ">="}.get(c.kind, "  ")
         pred = f"{'-':>10}" if c.predicted is None else f"{c.predicted:10.6g}"
@@ -197,25 +229,35 @@ def _print_verification(checks, summary, alpha: float, outcome: str) -> None:
             crit = f"{as_verdict(c.kind).critical(c.level):.2f}"
         p = "-" if c.p_value is None else f"{c.p_value:.2g}"
         sem = f"{c.sem:9.3g}" + ("~" if c.sem_source == "theory" else " ")
-        print(f"{c.law:{width}s} {c.generation:4d} {bound}{pred} {c.empirical:12.6g} {sem} {z} {crit:>6} {p:>9}  "
-              f"{c.verdict}")
-    print("\nz*: the critical value this check faced at its Holm step (p > level passes); "
-          "sem~: from the theory's variance of the metric")
+        print(
+            f"{c.law:{width}s} {c.generation:4d} {bound}{pred} {c.empirical:12.6g} {sem} {z} {crit:>6} {p:>9}  "
+            f"{c.verdict}"
+        )
+    print(
+        "\nz*: the critical value this check faced at its Holm step (p > level passes); "
+        "sem~: from the theory's variance of the metric"
+    )
     print(f"\n{'law':{width}s}  {'kind':12s} {'seeds':>8} {'seeds for 99% power':>20} {'largest |z|':>12}  verdict")
     for s in summary:
         power = "-" if s["power"] is None else f"{s['power']:,}" + (" SHORT" if s["seeds"] < s["power"] else "")
         largest = "-" if s["largest_z"] is None else f"{s['largest_z']:.2f}"
-        print(f"{s['law'].id:{width}s}  {s['law'].kind:12s} {s['seeds']:8,d} {power:>20} {largest:>12}  "
-              f"{'FAIL' if s['verdict'] == 'fail' else s['verdict']}")
-    print("seeds for 99% power: from this many seeds the check rejects the law's deliberately wrong twin with "
-          "probability 0.99 (SHORT: fewer were run)")
+        print(
+            f"{s['law'].id:{width}s}  {s['law'].kind:12s} {s['seeds']:8,d} {power:>20} {largest:>12}  "
+            f"{'FAIL' if s['verdict'] == 'fail' else s['verdict']}"
+        )
+    print(
+        "seeds for 99% power: from this many seeds the check rejects the law's deliberately wrong twin with "
+        "probability 0.99 (SHORT: fewer were run)"
+    )
     for c in refused:
         print(f"refused {c.law} at generation {c.generation}: {c.refused}")
     failed = sum(not c.passed for c in checks)
-    line = {"pass": f"PASS: all {m} checks passed",
-            "fail": f"FAIL: {failed} of {m} scored checks failed",
-            "inconclusive": f"INCONCLUSIVE: no check failed, but {len(refused)} of {len(checks)} were refused "
-                            "(rerun with the seeds they need, or check fewer generations)"}[outcome]
+    line = {
+        "pass": f"PASS: all {m} checks passed",
+        "fail": f"FAIL: {failed} of {m} scored checks failed",
+        "inconclusive": f"INCONCLUSIVE: no check failed, but {len(refused)} of {len(checks)} were refused "
+        "(rerun with the seeds they need, or check fewer generations)",
+    }[outcome]
     print(f"\nverdict: {line} (exit status {_STATUS[outcome]})")
 
 
@@ -244,13 +286,20 @@ def _calibrate(args) -> int:
     def on_run(seed, checks):
         if not args.quiet:
             failed = sum(not c.passed for c in checks)
-            print(f"base seed {seed}: {len(checks)} checks, {failed} failed ({time.perf_counter() - t0:.0f} s)",
-                  file=sys.stderr)
+            print(
+                f"base seed {seed}: {len(checks)} checks, {failed} failed ({time.perf_counter() - t0:.0f} s)",
+                file=sys.stderr,
+            )
 
-    cal = calibrate(laws, range(args.first_seed, args.first_seed + B),
-                    seeds=DEFAULT_SEEDS if args.seeds is None else args.seeds,
-                    alpha=DEFAULT_ALPHA if args.alpha is None else args.alpha, confidence=args.confidence,
-                    progress=False, on_run=on_run)
+    cal = calibrate(
+        laws,
+        range(args.first_seed, args.first_seed + B),
+        seeds=DEFAULT_SEEDS if args.seeds is None else args.seeds,
+        alpha=DEFAULT_ALPHA if args.alpha is None else args.alpha,
+        confidence=args.confidence,
+        progress=False,
+        on_run=on_run,
+    )
     if out is not None:
         tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_text(json.dumps(cal, indent=1))
@@ -275,8 +324,9 @@ def _reproduce(args) -> int:
     from .report import reproduce
 
     t0 = time.perf_counter()
-    report, paths = reproduce(args.outdir, quick=args.quick, only=args.only, seeds=args.seeds,
-                              progress=False if args.quiet else None)
+    report, paths = reproduce(
+        args.outdir, quick=args.quick, only=args.only, seeds=args.seeds, progress=False if args.quiet else None
+    )
     for law in report["laws"]:
         maxz = "     -" if law["max_abs_z"] is None else f"{law['max_abs_z']:6.2f}"
         refused = f"  ({len(law['refused'])} refused)" if law["refused"] else ""
@@ -285,8 +335,10 @@ def _reproduce(args) -> int:
     for path in paths:
         print(path)
     counts = {k: sum(law["verdict"] == k for law in report["laws"]) for k in ("pass", "fail", "inconclusive")}
-    print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive  "
-          f"({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive  "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     return _STATUS[report.get("verdict", "pass")]
 
 
@@ -320,8 +372,9 @@ def _start_processes(args) -> None:
 
     if not hasattr(args, "process_id"):
         return
-    settings = distributed.settings_from(args.coordinator_address, args.num_processes, args.process_id,
-                                         auto=args.distributed)
+    settings = distributed.settings_from(
+        args.coordinator_address, args.num_processes, args.process_id, auto=args.distributed
+    )
     distributed.initialize(settings)
     if settings is not None and not distributed.is_primary():
         import tempfile

@@ -44,8 +44,12 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         default = action.default
         shown = default not in (None, False, argparse.SUPPRESS)
         shown = shown or (isinstance(action, _BoolAction) and default is False)
-        if ("default" not in text and shown and action.option_strings
-                and not isinstance(action, argparse._VersionAction)):
+        if (
+            "default" not in text
+            and shown
+            and action.option_strings
+            and not isinstance(action, argparse._VersionAction)
+        ):
             text += " (default: %(default)s)"
         return text
 
@@ -99,8 +103,7 @@ class _BoolAction(argparse.Action):
 
     def __init__(self, option_strings, dest, default=None, help=None, **kwargs):
         flag = option_strings[0]
-        super().__init__([flag, "--no-" + flag[2:]], dest, nargs="?", default=default, help=help,
-                         metavar="true|false")
+        super().__init__([flag, "--no-" + flag[2:]], dest, nargs="?", default=default, help=help, metavar="true|false")
 
     def __call__(self, parser, namespace, value, option_string=None):
         if option_string.startswith("--no-"):
@@ -148,7 +151,7 @@ def _field_docs(cls) -> dict[str, str]:
     marks = [m for m in re.finditer(r"(?:^|(?<=\s))(\w+): ", text) if m.group(1) in names]
     out = {}
     for m, nxt in zip(marks, marks[1:] + [None], strict=True):
-        out[m.group(1)] = text[m.end():nxt.start() if nxt else len(text)].strip().rstrip(".")
+        out[m.group(1)] = text[m.end() : nxt.start() if nxt else len(text)].strip().rstrip(".")
     return out
 
 
@@ -179,8 +182,9 @@ def _config_option(group, name: str, kind, docs: list[str], choices, default, no
         group.add_argument(flag, dest=f"cfg_{name}", action=_BoolAction, default=default, help=text)
         return
     parse = _choice(name, choices) if choices else {int: _int, float: _float}.get(kind, str)
-    group.add_argument(flag, dest=f"cfg_{name}", type=parse, default=default, metavar=name.upper(),
-                       choices=choices or None, help=text)
+    group.add_argument(
+        flag, dest=f"cfg_{name}", type=parse, default=default, metavar=name.upper(), choices=choices or None, help=text
+    )
 
 
 def _add_config_options(parser: argparse.ArgumentParser, config_cls, model_name: str | None = None) -> None:
@@ -190,8 +194,9 @@ def _add_config_options(parser: argparse.ArgumentParser, config_cls, model_name:
     choices = getattr(config_cls, "CHOICES", {})
     for f in dataclasses.fields(config_cls):
         note = _sampler_note(model_name) if f.name == "sampler" else ""
-        _config_option(group, f.name, _field_type(f, f.default), [docs.get(f.name, "")], choices.get(f.name),
-                       f.default, note=note)
+        _config_option(
+            group, f.name, _field_type(f, f.default), [docs.get(f.name, "")], choices.get(f.name), f.default, note=note
+        )
 
 
 def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
@@ -199,13 +204,15 @@ def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
     from . import MODELS
 
     group = parser.add_argument_group(
-        "config (default: each law's own config; give the options of the laws' model to check them at yours)")
+        "config (default: each law's own config; give the options of the laws' model to check them at yours)"
+    )
     fields: dict[str, dict] = {}
     for name, model in MODELS.items():
         docs = _field_docs(model.config)
         for f in dataclasses.fields(model.config):
-            entry = fields.setdefault(f.name, {"kind": _field_type(f, f.default), "docs": [], "models": [],
-                                               "choices": []})
+            entry = fields.setdefault(
+                f.name, {"kind": _field_type(f, f.default), "docs": [], "models": [], "choices": []}
+            )
             entry["models"].append(name)
             entry["docs"].append(docs.get(f.name, ""))
             for c in model.config.CHOICES.get(f.name, ()):
@@ -216,8 +223,15 @@ def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
         for model_name, doc in zip(e["models"], e["docs"], strict=True):
             by_text.setdefault(doc, []).append(model_name)
         docs = [f"{', '.join(names)}: {doc}" for doc, names in by_text.items()]
-        _config_option(group, name, e["kind"], docs, tuple(e["choices"]), None,
-                       note=_sampler_note(None) if name == "sampler" else "")
+        _config_option(
+            group,
+            name,
+            e["kind"],
+            docs,
+            tuple(e["choices"]),
+            None,
+            note=_sampler_note(None) if name == "sampler" else "",
+        )
 
 
 def _config_overrides(args) -> dict:
@@ -247,55 +261,80 @@ def _add_distributed_options(parser: argparse.ArgumentParser) -> None:
 def _build_parser() -> argparse.ArgumentParser:
     from . import MODELS, __version__
 
-    parser = _Parser(prog="collapse", description="Model collapse: simulate, verify laws, draw figures.",
-                     epilog=EXIT_STATUSES + "\n\n`collapse COMMAND --help` describes each command.")
+    parser = _Parser(
+        prog="collapse",
+        description="Model collapse: simulate, verify laws, draw figures.",
+        epilog=EXIT_STATUSES + "\n\n`collapse COMMAND --help` describes each command.",
+    )
     parser.add_argument("--version", action="version", version=f"collapse (model-collapse) {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     parser.collapse_parsers = {}
 
-    sim = sub.add_parser("simulate", help="simulate one config and print per-generation statistics",
-                         description="Simulate one config and print per-generation statistics and the theory's curve.")
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate one config and print per-generation statistics",
+        description="Simulate one config and print per-generation statistics and the theory's curve.",
+    )
     models = sim.add_subparsers(dest="model", required=True, metavar="MODEL", parser_class=_Parser)
     for name, model in MODELS.items():
-        p = models.add_parser(name, help=model.config.__doc__.splitlines()[0],
-                              description=model.config.__doc__.splitlines()[0])
+        p = models.add_parser(
+            name, help=model.config.__doc__.splitlines()[0], description=model.config.__doc__.splitlines()[0]
+        )
         _add_config_options(p, model.config, name)
         _add_run_options(p, 4000, "number of seeds")
-        p.add_argument("--convention", type=_choice("convention", ("fit", "downstream")), default="fit",
-                       choices=("fit", "downstream"), metavar="CONVENTION",
-                       help="theory indexing: fit (generation n is the n-th fit) or downstream (the law at n + 1)")
+        p.add_argument(
+            "--convention",
+            type=_choice("convention", ("fit", "downstream")),
+            default="fit",
+            choices=("fit", "downstream"),
+            metavar="CONVENTION",
+            help="theory indexing: fit (generation n is the n-th fit) or downstream (the law at n + 1)",
+        )
         p.add_argument("--json", action="store_true", help="print one JSON object")
         parser.collapse_parsers[("simulate", name)] = p
 
     ver = sub.add_parser(
-        "verify", help="check registered laws against simulation, at their configs or yours",
+        "verify",
+        help="check registered laws against simulation, at their configs or yours",
         description=textwrap.fill(
             "Check registered laws against simulation. With config options, the named law (or every selected law "
             "of one model that applies) is checked at its own config with those fields changed, e.g. "
             "`collapse verify linreg/replace/fixed --d 4 --T 20 --seeds 512 --sampler exact`. The verdicts use "
             "Holm's step-down procedure at family-wise false-alarm rate ALPHA over every scored check; a check "
             "whose p-value would not be honest at this seed count is refused, and the verification is then "
-            "inconclusive.", 88),
-        epilog=EXIT_STATUSES)
+            "inconclusive.",
+            88,
+        ),
+        epilog=EXIT_STATUSES,
+    )
     ver.add_argument("laws", nargs="*", metavar="LAW", help="law ids, prefixes or glob patterns (default: all)")
     ver.add_argument("--only", nargs="+", default=None, metavar="ID", help="more law ids, prefixes or patterns")
     ver.add_argument("--list", action="store_true", help="list the selected laws (that apply to the config) and exit")
     ver.add_argument("--json", action="store_true", help="print the verification as JSON")
     ver.add_argument("--alpha", type=_float, default=None, help="family-wise false-alarm rate (default: 0.001)")
-    ver.add_argument("--generations-checked", type=_int, nargs="+", default=None, metavar="N",
-                     help="the generations to check (default: each law's own, within the config's generations)")
+    ver.add_argument(
+        "--generations-checked",
+        type=_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="the generations to check (default: each law's own, within the config's generations)",
+    )
     _add_run_options(ver, None, "seeds per law (default: each law's own, 20,000)")
     _add_union_config_options(ver)
     parser.collapse_parsers[("verify",)] = ver
 
-    cal = sub.add_parser("calibrate", help="rerun verify on many base seeds; observed vs nominal false-alarm rates",
-                         epilog="exit status: 0 calibrated, 1 an observed rate is significantly above nominal, "
-                         "2 bad input")
+    cal = sub.add_parser(
+        "calibrate",
+        help="rerun verify on many base seeds; observed vs nominal false-alarm rates",
+        epilog="exit status: 0 calibrated, 1 an observed rate is significantly above nominal, 2 bad input",
+    )
     cal.add_argument("--base-seeds", type=_int, default=None, help="independent verification runs (default: 40)")
     cal.add_argument("--first-seed", type=_int, default=1, help="base seeds are FIRST..FIRST+B-1")
     cal.add_argument("--seeds", type=_int, default=None, help="seeds per law and run (default: 2048)")
-    cal.add_argument("--alpha", type=_float, default=None,
-                     help="family-wise false-alarm rate of each run (default: 0.001)")
+    cal.add_argument(
+        "--alpha", type=_float, default=None, help="family-wise false-alarm rate of each run (default: 0.001)"
+    )
     cal.add_argument("--confidence", type=_float, default=0.99, help="of each interval")
     cal.add_argument("--only", nargs="+", default=None, metavar="ID", help="law ids or glob patterns")
     cal.add_argument("--json", action="store_true", help="print the calibration as JSON")
@@ -304,8 +343,11 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_distributed_options(cal)
     parser.collapse_parsers[("calibrate",)] = cal
 
-    rep = sub.add_parser("reproduce", help="verify every law, write report.md/report.json, draw every figure (cached)",
-                         epilog=EXIT_STATUSES)
+    rep = sub.add_parser(
+        "reproduce",
+        help="verify every law, write report.md/report.json, draw every figure (cached)",
+        epilog=EXIT_STATUSES,
+    )
     rep.add_argument("--quick", action="store_true", help="fewer seeds: minutes on a laptop")
     rep.add_argument("--only", nargs="+", default=None, metavar="NAME", help="law ids or figure names (prefixes)")
     rep.add_argument("--seeds", type=_int, default=None, help="seeds per law and per curve (default: each one's own)")
@@ -315,8 +357,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.collapse_parsers[("reproduce",)] = rep
 
     cache = sub.add_parser("cache", help="list or clear the result cache ($COLLAPSE_CACHE or .collapse_cache)")
-    cache.add_argument("action", type=_choice("action", ("list", "clear")), choices=("list", "clear"),
-                       metavar="ACTION", help="list or clear")
+    cache.add_argument(
+        "action",
+        type=_choice("action", ("list", "clear")),
+        choices=("list", "clear"),
+        metavar="ACTION",
+        help="list or clear",
+    )
     parser.collapse_parsers[("cache",)] = cache
 
     cite = sub.add_parser("cite", help="print BibTeX for a law (id or prefix)")
@@ -324,9 +371,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.collapse_parsers[("cite",)] = cite
 
     fig = sub.add_parser("figures", help="regenerate every figure (PDF and PNG)")
-    fig.add_argument("--outdir", default=None, metavar="DIR",
-                     help="where to write (default: collapse-figures in the working directory, "
-                     "model_collapse.figures.DEFAULT_OUTDIR)")
+    fig.add_argument(
+        "--outdir",
+        default=None,
+        metavar="DIR",
+        help="where to write (default: collapse-figures in the working directory, "
+        "model_collapse.figures.DEFAULT_OUTDIR)",
+    )
     fig.add_argument("--seeds", type=_int, default=None, help="seeds per curve (default: per figure)")
     fig.add_argument("--only", nargs="+", default=None, metavar="NAME", help="figure names")
     fig.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -351,8 +402,13 @@ def _unrecognized(parser, args, extra: list[str]) -> str:
     lower = {o.lower(): o for o in options}
     if token.lower() in lower:
         return f"{message}; did you mean {lower[token.lower()]}?"
-    elsewhere = [(k[1], o) for k, p in parser.collapse_parsers.items() if k[0] == "simulate" and k != key
-                 for o in _option_strings(p) if o.lower() == token.lower()]
+    elsewhere = [
+        (k[1], o)
+        for k, p in parser.collapse_parsers.items()
+        if k[0] == "simulate" and k != key
+        for o in _option_strings(p)
+        if o.lower() == token.lower()
+    ]
     if elsewhere:
         return f"{message}; {elsewhere[0][1]} is an option of {elsewhere[0][0]}, not of {key[-1]}"
     near = difflib.get_close_matches(token, options, n=1, cutoff=0.7)

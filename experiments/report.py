@@ -27,8 +27,13 @@ def _max_z(law: Law, rows) -> float | None:
     return None if not zs else float(law.verdict.extreme(zs))
 
 
-def build_report(laws: list[Law], checks: list[Check], results: Mapping[str, Result], alpha: float,
-                 elapsed: dict[str, float] | None = None) -> dict:
+def build_report(
+    laws: list[Law],
+    checks: list[Check],
+    results: Mapping[str, Result],
+    alpha: float,
+    elapsed: dict[str, float] | None = None,
+) -> dict:
     """The report as a JSON-serialisable dict: one entry per law, with its checks.
 
     ``passed`` (per law and overall) means "no check failed"; ``verdict`` is ``pass``,
@@ -44,25 +49,27 @@ def build_report(laws: list[Law], checks: list[Check], results: Mapping[str, Res
         key = config_hash(law.config)
         rows = by_law.get((law.id, key)) or by_law[law.id, None]
         res = results[key]
-        entries.append({
-            "id": law.id,
-            "title": law.title,
-            "kind": law.kind,
-            "verdict_kind": law.kind,
-            "metric": law.metric,
-            "reference": dataclasses.asdict(law.reference),
-            "config": config_dict(law.config),
-            "config_hash": key,
-            "seeds": res.seeds,
-            "seed": res.seed,
-            "seconds": (elapsed or {}).get(key),
-            "checks": [c.to_json() for c in rows],
-            "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": power_seeds(law, res, alpha, total)},
-            "max_abs_z": _max_z(law, rows),
-            "refused": [{"generation": c.generation, "reason": c.refused} for c in rows if c.refused],
-            "passed": all(c.passed for c in rows),
-            "verdict": status(rows),
-        })
+        entries.append(
+            {
+                "id": law.id,
+                "title": law.title,
+                "kind": law.kind,
+                "verdict_kind": law.kind,
+                "metric": law.metric,
+                "reference": dataclasses.asdict(law.reference),
+                "config": config_dict(law.config),
+                "config_hash": key,
+                "seeds": res.seeds,
+                "seed": res.seed,
+                "seconds": (elapsed or {}).get(key),
+                "checks": [c.to_json() for c in rows],
+                "power": {"probability": 0.99, "wrong_law_rejected_from_seeds": power_seeds(law, res, alpha, total)},
+                "max_abs_z": _max_z(law, rows),
+                "refused": [{"generation": c.generation, "reason": c.refused} for c in rows if c.refused],
+                "passed": all(c.passed for c in rows),
+                "verdict": status(rows),
+            }
+        )
     return {
         "alpha": alpha,
         "checks": len(checks),
@@ -71,8 +78,14 @@ def build_report(laws: list[Law], checks: list[Check], results: Mapping[str, Res
         "holm": {
             "scored_checks": len(scored),
             "first_step_level": alpha / len(scored) if scored else None,
-            "first_step_critical_z": ({"two_sided": float(sps.norm.isf(alpha / len(scored) / 2)),
-                                       "one_sided": float(sps.norm.isf(alpha / len(scored)))} if scored else None),
+            "first_step_critical_z": (
+                {
+                    "two_sided": float(sps.norm.isf(alpha / len(scored) / 2)),
+                    "one_sided": float(sps.norm.isf(alpha / len(scored))),
+                }
+                if scored
+                else None
+            ),
             "failed": sum(not c.passed for c in checks),
         },
         "passed": all(e["passed"] for e in entries),
@@ -95,18 +108,24 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     js = outdir / "report.json"
     _atomic_text(js, json.dumps(report, indent=1))
-    verdict = {"pass": "every law passes", "fail": "SOME LAWS FAIL",
-               "inconclusive": "no law fails, but some checks were refused: inconclusive"}[
-        report.get("verdict", "pass" if report["passed"] else "fail")]
+    verdict = {
+        "pass": "every law passes",
+        "fail": "SOME LAWS FAIL",
+        "inconclusive": "no law fails, but some checks were refused: inconclusive",
+    }[report.get("verdict", "pass" if report["passed"] else "fail")]
     holm = report.get("holm", {})
     lines = [
         "# Verification report",
         "",
         f"Family-wise false-alarm rate {report['alpha']:g} over {report['checks']} checks ({report['correction']}"
-        + (f"; {holm['scored_checks']} scored, the first step at {holm['first_step_level']:.3g}: critical |z| "
-           f"{holm['first_step_critical_z']['two_sided']:.2f} two-sided, "
-           f"{holm['first_step_critical_z']['one_sided']:.2f} "
-           "one-sided" if holm.get("first_step_level") else "")
+        + (
+            f"; {holm['scored_checks']} scored, the first step at {holm['first_step_level']:.3g}: critical |z| "
+            f"{holm['first_step_critical_z']['two_sided']:.2f} two-sided, "
+            f"{holm['first_step_critical_z']['one_sided']:.2f} "
+            "one-sided"
+            if holm.get("first_step_level")
+            else ""
+        )
         + f"). Verdict: **{verdict}**.",
         "",
         "| law | formula | paper, theorem | kind | seeds | seeds for 99% power | generations | largest \\|z\\| "
@@ -144,9 +163,14 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
     return [js, md]
 
 
-def reproduce(outdir: str | os.PathLike[str], quick: bool = False, only: Sequence[str] | None = None,
-              seeds: int | None = None, progress: bool | None = None,
-              alpha: float = DEFAULT_ALPHA) -> tuple[dict, list[Path]]:
+def reproduce(
+    outdir: str | os.PathLike[str],
+    quick: bool = False,
+    only: Sequence[str] | None = None,
+    seeds: int | None = None,
+    progress: bool | None = None,
+    alpha: float = DEFAULT_ALPHA,
+) -> tuple[dict, list[Path]]:
     """Every registered law verified, the report written, every figure regenerated, through the cache."""
     from ..figures import FIGURES, make_all
 
@@ -176,5 +200,3 @@ def reproduce(outdir: str | os.PathLike[str], quick: bool = False, only: Sequenc
         fig_seeds = seeds or (max(256, QUICK_SEEDS // 4) if quick else None)
         paths += make_all(outdir / "figures", seeds=fig_seeds, only=names, progress=progress)
     return report, paths
-
-

@@ -53,8 +53,12 @@ def _collect() -> dict:
 FIGURES = _collect()
 
 
-def make_all(outdir: str | os.PathLike[str] | None = None, seeds: int | None = None,
-             only: Sequence[str] | None = None, progress: bool | None = None) -> list[Path]:
+def make_all(
+    outdir: str | os.PathLike[str] | None = None,
+    seeds: int | None = None,
+    only: Sequence[str] | None = None,
+    progress: bool | None = None,
+) -> list[Path]:
     """Render the figures named in ``only`` (all by default) into ``outdir``.
 
     Args:

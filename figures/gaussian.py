@@ -59,8 +59,15 @@ def _positive_band(ax, x, summary, color, label=None, **kwargs):
 
 
 @style.styled
-def nature(outdir: str | os.PathLike[str], seeds: int | None = None, progress: bool | None = None, *,
-           M_values: Sequence[int] = (10, 100), generations: int = 1000, trajectories: int = 5) -> list[Path]:
+def nature(
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
+    *,
+    M_values: Sequence[int] = (10, 100),
+    generations: int = 1000,
+    trajectories: int = 5,
+) -> list[Path]:
     """Shumailov et al. (2024)'s theorem: a martingale variance whose standard deviation collapses.
 
     1-D Gaussian, unbiased variance, replace, one panel per M. The quantile fan of
@@ -104,7 +111,11 @@ def nature(outdir: str | os.PathLike[str], seeds: int | None = None, progress: b
         ax.plot(x, curves["std"], label=r"law: $E\,\sigma_n/\sigma = c_4(M)^n$", **THEORY)
         rate = theory_gaussian.predict("log_det", "replace", "unbiased", x, dim=1, M=M, statistic="rate")
         ax.plot(
-            x, np.exp(x * rate / 2), color=style.PALETTE[3], linestyle="-.", linewidth=1.0,
+            x,
+            np.exp(x * rate / 2),
+            color=style.PALETTE[3],
+            linestyle="-.",
+            linewidth=1.0,
             label=r"law: median $\approx e^{nr/2}$, $r$ = a.s. drift of $\log\sigma_n^2$",
         )
         ax.axhline(1.0, color="black", linestyle=":", linewidth=0.8, label=r"$E\,\sigma_n^2/\sigma^2 = 1$ (martingale)")
@@ -179,8 +190,9 @@ def regimes(
     for col, estimator in enumerate(estimators):
         for k, (regime, fraction, label) in enumerate(variants):
             extra = {} if fraction is None else {"real_fraction": fraction}
-            cfg = GaussianConfig(dim=1, M=M, generations=G, regime=regime, estimator=estimator, sampler="exact",
-                                 **extra)
+            cfg = GaussianConfig(
+                dim=1, M=M, generations=G, regime=regime, estimator=estimator, sampler="exact", **extra
+            )
             res = run(cfg, seeds, 0, progress=progress)
             hashes.append(config_hash(cfg))
             x = res.generation
@@ -193,8 +205,9 @@ def regimes(
             if regime != "replace":
                 style.band(insets[col], x, res.metrics["variance"], color, linewidth=0.9)
                 _law(insets[col], cfg, x, "variance", curves)
-        insets[col].set_title("accumulate, mix (linear y)" if real_fractions else "accumulate (linear y)",
-                              fontsize=5.5, pad=2)
+        insets[col].set_title(
+            "accumulate, mix (linear y)" if real_fractions else "accumulate (linear y)", fontsize=5.5, pad=2
+        )
         insets[col].tick_params(labelsize=5, length=2, pad=1)
         style.generation_axis(insets[col])
         for row, metric in enumerate(metrics):

@@ -88,8 +88,9 @@ def gerstgrasser_grid(
                 ax.set_ylabel(r"test error $\|w_n-w^*\|^2$")
     axes[0, 0].plot([], [], label="law (dashed)", **THEORY)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 6), bbox_to_anchor=(0.5, -0.04),
-               frameon=False)
+    fig.legend(
+        handles, labels, loc="lower center", ncol=min(len(handles), 6), bbox_to_anchor=(0.5, -0.04), frameon=False
+    )
     fig.suptitle(
         f"OLS refit on its own labels, d={d}: replace grows as $\\sigma^2 d n/(T-d-1)$, accumulate stays below "
         f"$\\frac{{\\pi^2}}{{6}}\\sigma^2 d/(T-d-1)$  ({seeds} seeds, mean and 95% band)",
@@ -166,8 +167,16 @@ def designs(
 
 
 @style.styled
-def convention(outdir: str | os.PathLike[str], seeds: int | None = None, progress: bool | None = None, *, d: int = 32,
-               T: int = 100, sigma2: float = 1.0, generations: int = 20) -> list[Path]:
+def convention(
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
+    *,
+    d: int = 32,
+    T: int = 100,
+    sigma2: float = 1.0,
+    generations: int = 20,
+) -> list[Path]:
     """Indexing: the replace law counted in fits (ours) and shifted by one (a downstream fit).
 
     Dohmatob et al. (2024) count n generators and then one downstream fit, so their
@@ -193,8 +202,9 @@ def convention(outdir: str | os.PathLike[str], seeds: int | None = None, progres
     x = res.generation
     fig = style.figure(style.COLUMN)
     ax = fig.subplots()
-    style.band(ax, x, res.metrics["test_error"], style.PALETTE[0], label="simulation (n = fits)", marker="o",
-               markersize=2)
+    style.band(
+        ax, x, res.metrics["test_error"], style.PALETTE[0], label="simulation (n = fits)", marker="o", markersize=2
+    )
     ax.plot(x, theory_linreg.expected_test_error(x, d, T, sigma2, "replace", "fit"), label="law, n fits", **THEORY)
     ax.plot(
         x,

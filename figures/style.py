@@ -39,7 +39,17 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 __all__ = [
-    "PALETTE", "COLUMN", "WIDE", "Z95", "RC", "context", "styled", "figure", "band", "generation_axis", "save",
+    "PALETTE",
+    "COLUMN",
+    "WIDE",
+    "Z95",
+    "RC",
+    "context",
+    "styled",
+    "figure",
+    "band",
+    "generation_axis",
+    "save",
 ]
 
 _P = ParamSpec("_P")
@@ -108,8 +118,9 @@ def figure(figsize: tuple[float, float] = COLUMN) -> Figure:
     return Figure(figsize=figsize)
 
 
-def band(ax: Axes, x: ArrayLike, summary: Any, color: str, label: str | None = None, band_alpha: float = 0.25,
-         **kwargs: Any) -> None:
+def band(
+    ax: Axes, x: ArrayLike, summary: Any, color: str, label: str | None = None, band_alpha: float = 0.25, **kwargs: Any
+) -> None:
     """Draw an empirical mean over seeds with its 95% confidence band (mean +/- 1.96 sem).
 
     The band is the normal-approximation interval for the mean at each x: shaded, without

@@ -26,9 +26,26 @@ NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, width=64),
     st.sampled_from([0, 1, 2, 3, 10**9, -1, 0.5, True, None, "3"]),
 )
-NAMES = st.one_of(st.sampled_from(["replace", "accumulate", "accumulate-subsample", "mix", "fixed", "fresh",
-                                   "shared", "exact", "faithful", "unbiased", "mle", "float32", "float64"]),
-                  st.text(max_size=8))
+NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "replace",
+            "accumulate",
+            "accumulate-subsample",
+            "mix",
+            "fixed",
+            "fresh",
+            "shared",
+            "exact",
+            "faithful",
+            "unbiased",
+            "mle",
+            "float32",
+            "float64",
+        ]
+    ),
+    st.text(max_size=8),
+)
 
 
 def _check_config(cls, kwargs):
@@ -47,30 +64,97 @@ def _check_config(cls, kwargs):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(d=NUMBERS, T=NUMBERS, sigma2=NUMBERS, generations=NUMBERS, regime=NAMES, design=NAMES, sampler=NAMES,
-       precision=NAMES)
+@given(
+    d=NUMBERS,
+    T=NUMBERS,
+    sigma2=NUMBERS,
+    generations=NUMBERS,
+    regime=NAMES,
+    design=NAMES,
+    sampler=NAMES,
+    precision=NAMES,
+)
 def test_linreg_configs_are_valid_or_refused_in_one_line(d, T, sigma2, generations, regime, design, sampler, precision):
-    _check_config(LinRegConfig, dict(d=d, T=T, sigma2=sigma2, generations=generations, regime=regime, design=design,
-                                     sampler=sampler, precision=precision))
+    _check_config(
+        LinRegConfig,
+        dict(
+            d=d,
+            T=T,
+            sigma2=sigma2,
+            generations=generations,
+            regime=regime,
+            design=design,
+            sampler=sampler,
+            precision=precision,
+        ),
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(dim=NUMBERS, M=NUMBERS, sigma2=NUMBERS, generations=NUMBERS, regime=NAMES, estimator=NAMES, sampler=NAMES,
-       real_fraction=NUMBERS)
-def test_gaussian_configs_are_valid_or_refused_in_one_line(dim, M, sigma2, generations, regime, estimator, sampler,
-                                                          real_fraction):
-    _check_config(GaussianConfig, dict(dim=dim, M=M, sigma2=sigma2, generations=generations, regime=regime,
-                                       estimator=estimator, sampler=sampler, real_fraction=real_fraction))
+@given(
+    dim=NUMBERS,
+    M=NUMBERS,
+    sigma2=NUMBERS,
+    generations=NUMBERS,
+    regime=NAMES,
+    estimator=NAMES,
+    sampler=NAMES,
+    real_fraction=NUMBERS,
+)
+def test_gaussian_configs_are_valid_or_refused_in_one_line(
+    dim, M, sigma2, generations, regime, estimator, sampler, real_fraction
+):
+    _check_config(
+        GaussianConfig,
+        dict(
+            dim=dim,
+            M=M,
+            sigma2=sigma2,
+            generations=generations,
+            regime=regime,
+            estimator=estimator,
+            sampler=sampler,
+            real_fraction=real_fraction,
+        ),
+    )
 
 
-TOKENS = st.sampled_from(["--d", "--T", "--M", "--dim", "--sigma2", "--generations", "--seeds", "--regime",
-                          "--real-fraction", "--estimator", "--design", "-1", "0", "1", "2", "3", "7", "nan",
-                          "inf", "1e400", "mix", "replace", "x", "--json", "--bogus", ""])
+TOKENS = st.sampled_from(
+    [
+        "--d",
+        "--T",
+        "--M",
+        "--dim",
+        "--sigma2",
+        "--generations",
+        "--seeds",
+        "--regime",
+        "--real-fraction",
+        "--estimator",
+        "--design",
+        "-1",
+        "0",
+        "1",
+        "2",
+        "3",
+        "7",
+        "nan",
+        "inf",
+        "1e400",
+        "mix",
+        "replace",
+        "x",
+        "--json",
+        "--bogus",
+        "",
+    ]
+)
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(model=st.sampled_from(["linreg", "gaussian"]), tokens=st.lists(TOKENS, max_size=6))
 def test_cli_never_tracebacks(capsys, model, tokens):
     argv = ["simulate", model, "--generations", "2", "--seeds", "64", "--quiet", *tokens]
@@ -91,10 +175,12 @@ def test_cli_never_tracebacks(capsys, model, tokens):
 
 
 @settings(max_examples=300, deadline=None)
-@given(address=st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["127.0.0.1:1234", "host:", ":99", "a:b"])),
-       num=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
-       pid=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
-       auto=st.booleans())
+@given(
+    address=st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["127.0.0.1:1234", "host:", ":99", "a:b"])),
+    num=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
+    pid=st.one_of(st.none(), st.integers(-3, 5), st.text(max_size=4)),
+    auto=st.booleans(),
+)
 def test_distributed_settings_are_valid_or_one_line_errors(address, num, pid, auto):
     from model_collapse.experiments.engine.distributed import settings_from
 
@@ -120,8 +206,10 @@ def test_integral_values_are_one_config_and_one_hash(k, d):
     from model_collapse.experiments import config_hash
 
     a = LinRegConfig(d=d, T=d + 10, sigma2=k)
-    for b in (LinRegConfig(d=d, T=d + 10, sigma2=float(k)), LinRegConfig(d=np.int64(d), T=np.int32(d + 10),
-                                                                         sigma2=np.float64(k))):
+    for b in (
+        LinRegConfig(d=d, T=d + 10, sigma2=float(k)),
+        LinRegConfig(d=np.int64(d), T=np.int32(d + 10), sigma2=np.float64(k)),
+    ):
         assert a == b and config_hash(a) == config_hash(b) and hash(a) == hash(b)
     assert type(b.d) is int and type(b.sigma2) is float
 
@@ -132,8 +220,10 @@ def test_the_cli_parses_to_the_same_config_and_key():
 
     model = get_model("gaussian")
     parser = _build_parser()
-    configs = [_config_from_args(model, parser.parse_args(["simulate", "gaussian", "--sigma2", v, "--M", m]))
-               for v, m in (("1", "20"), ("1.0", "20"), ("1e0", "20"))]
+    configs = [
+        _config_from_args(model, parser.parse_args(["simulate", "gaussian", "--sigma2", v, "--M", m]))
+        for v, m in (("1", "20"), ("1.0", "20"), ("1e0", "20"))
+    ]
     assert len({config_hash(c) for c in configs}) == 1 and configs[0] == GaussianConfig(sigma2=1, M=20)
 
 
@@ -166,13 +256,16 @@ def test_a_config_without_its_own_checks_is_normalised_too():
         Flagged(flag="False")
 
 
-@pytest.mark.parametrize("argv", [
-    ["simulate", "linreg", "--d", "8", "--T", "9"],
-    ["simulate", "gaussian", "--M", "2", "--dim", "3"],
-    ["verify", "linreg/replace/fixed", "--T", "4", "--d", "4"],
-    ["verify", "gaussian/mix", "--real-fraction", "0.33"],
-    ["cite", "no/such/law"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["simulate", "linreg", "--d", "8", "--T", "9"],
+        ["simulate", "gaussian", "--M", "2", "--dim", "3"],
+        ["verify", "linreg/replace/fixed", "--T", "4", "--d", "4"],
+        ["verify", "gaussian/mix", "--real-fraction", "0.33"],
+        ["cite", "no/such/law"],
+    ],
+)
 def test_config_errors_are_one_line_with_status_2(capsys, argv):
     with pytest.raises(SystemExit) as exc:
         main(argv + ["--quiet"] if argv[0] != "cite" else argv)

@@ -153,8 +153,9 @@ def edgeworth_relative_error(skewness: ArrayLike, seeds: int, z: float) -> np.nd
     return edgeworth_tail_error(skewness, seeds, z, "two-sided")
 
 
-def seeds_for_honest_z(skewness: ArrayLike, z: float, tolerance: float = HONEST_RELATIVE_ERROR,
-                       side: str = "two-sided") -> np.ndarray:
+def seeds_for_honest_z(
+    skewness: ArrayLike, z: float, tolerance: float = HONEST_RELATIVE_ERROR, side: str = "two-sided"
+) -> np.ndarray:
     """The fewest seeds (at least 1) at which :func:`edgeworth_tail_error` is at most ``tolerance`` (inf if never)."""
     per_seed = edgeworth_tail_error(skewness, 1, z, side)
     with np.errstate(over="ignore"):
@@ -191,6 +192,7 @@ def _moment_recursion(model: str):
     def root(name, moment):  # a square root whose even moments are ``moment(k/2)``
         def m(k):
             return moment(k // 2) if k % 2 == 0 else odd.setdefault((name, k), sp.Symbol(f"odd_{name}_{k}"))
+
         return m
 
     def symmetric(even):  # a symmetric variable: odd moments vanish
@@ -200,16 +202,21 @@ def _moment_recursion(model: str):
         nu, c = sp.symbols("nu c", positive=True)
         g, p, B = sp.symbols("g p B")
         step = (g + p * s) ** 2 + B
-        moments = {g: symmetric(lambda k: sp.factorial2(k - 1)),
-                   p: root("p", lambda j: chi2(nu, j) / c**j), B: lambda k: chi2(d - 1, k)}
+        moments = {
+            g: symmetric(lambda k: sp.factorial2(k - 1)),
+            p: root("p", lambda j: chi2(nu, j) / c**j),
+            B: lambda k: chi2(d - 1, k),
+        }
         params = (d, nu, c)
     elif model == "linreg":
         mp = sp.Symbol("mp", positive=True)  # T - d + 1
         t, h = sp.symbols("t h")
         step = s**2 + h**2 + 2 * s * h * t
         # E t^(2j) = (2j - 1)!! / (d (d + 2) ... (d + 2j - 2)): a coordinate of a uniform unit vector
-        moments = {t: symmetric(lambda k: sp.factorial2(k - 1) / (2 ** (k // 2) * rising(d / 2, k // 2))),
-                   h: root("h", lambda j: chi2(d, j) * chi2(mp, -j))}
+        moments = {
+            t: symmetric(lambda k: sp.factorial2(k - 1) / (2 ** (k // 2) * rising(d / 2, k // 2))),
+            h: root("h", lambda j: chi2(d, j) * chi2(mp, -j)),
+        }
         params = (d, mp)
     else:
         raise ValueError(f"unknown model {model!r}")
@@ -324,11 +331,15 @@ def linreg_test_error_skewness(n: ArrayLike, *, d: int, T: int, regime: str, des
     shared design: :func:`gaussian_quadratic_form_skewness`.
     """
     if design == "shared":
-        raise ValueError("given the design the error is a Gaussian quadratic form: "
-                         "use gaussian_quadratic_form_skewness on the eigenvalues of (X^T X)^-1")
+        raise ValueError(
+            "given the design the error is a Gaussian quadratic form: "
+            "use gaussian_quadratic_form_skewness on the eigenvalues of (X^T X)^-1"
+        )
     if design not in ("fixed", "fresh") or regime not in ("replace", "accumulate"):
-        raise ValueError(f"no exact skewness for regime={regime!r}, design={design!r} "
-                         "(covered: replace or accumulate with a fixed design, replace with a fresh one)")
+        raise ValueError(
+            f"no exact skewness for regime={regime!r}, design={design!r} "
+            "(covered: replace or accumulate with a fixed design, replace with a fresh one)"
+        )
     if design == "fresh" and regime == "accumulate":
         raise ValueError("no exact skewness for accumulate with a fresh design (its steps share the designs)")
     if d < 1 or T <= d + 1:

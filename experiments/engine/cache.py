@@ -1,6 +1,7 @@
 """A result cache: each run saved as ``.npz`` plus a JSON sidecar, keyed by config and base seed.
 
-An entry (keyed by config hash, the program's fingerprint (:func:`code_version`), base seed and seed count) holds the per-generation
+An entry (keyed by config hash, the program's fingerprint (:func:`code_version`), base seed
+and seed count) holds the per-generation
 statistics *and* the reducer's state, so a later request for more seeds of the same
 config extends the largest smaller entry instead of starting over; because seed
 ranges are disjoint and the reduction's order is fixed by the seed index, the
@@ -113,8 +114,11 @@ def load(cfg: Config, seed: int, seeds: int, cache_dir: Path | None = None) -> R
     key = _key(cfg, seed, seeds)
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
-        if (meta.get("format") != _FORMAT or meta.get("config") != config_dict(cfg)
-                or meta.get("program_fingerprint") != code_version(cfg)):
+        if (
+            meta.get("format") != _FORMAT
+            or meta.get("config") != config_dict(cfg)
+            or meta.get("program_fingerprint") != code_version(cfg)
+        ):
             return None
         with np.load(cache_dir / f"{key}.npz") as z:
             data = {k: z[k] for k in z.files}
@@ -124,12 +128,20 @@ def load(cfg: Config, seed: int, seeds: int, cache_dir: Path | None = None) -> R
     for name in meta["metrics"]:
         quantiles = {k.split("/q/")[1]: v for k, v in data.items() if k.startswith(f"{name}/q/")}
         metrics[name] = MetricSummary(
-            mean=data[f"{name}/mean"], sem=data[f"{name}/sem"], std=data[f"{name}/std"],
-            minimum=data[f"{name}/minimum"], maximum=data[f"{name}/maximum"], quantiles=quantiles,
+            mean=data[f"{name}/mean"],
+            sem=data[f"{name}/sem"],
+            std=data[f"{name}/std"],
+            minimum=data[f"{name}/minimum"],
+            maximum=data[f"{name}/maximum"],
+            quantiles=quantiles,
         )
         state[name] = {k.split("/state/")[1]: v for k, v in data.items() if k.startswith(f"{name}/state/")}
     start, stop = meta["seed_range"]
-    extra = {k: v for k, v in meta.items() if k not in ("format", "key", "config", "config_hash", "seed", "seed_range", "seeds", "metrics")}
+    extra = {
+        k: v
+        for k, v in meta.items()
+        if k not in ("format", "key", "config", "config_hash", "seed", "seed_range", "seeds", "metrics")
+    }
     return Result(cfg, seed, start, stop - start, data["generation"], metrics, {**extra, "cache": "hit"}, state)
 
 

@@ -36,9 +36,13 @@ _ENV = {
 }
 
 
-def settings_from(coordinator_address: str | None = None, num_processes: int | str | None = None,
-                  process_id: int | str | None = None, auto: bool = False,
-                  environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+def settings_from(
+    coordinator_address: str | None = None,
+    num_processes: int | str | None = None,
+    process_id: int | str | None = None,
+    auto: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
     """The ``jax.distributed.initialize`` arguments, or ``None`` for a single process.
 
     Raises:
@@ -53,8 +57,10 @@ def settings_from(coordinator_address: str | None = None, num_processes: int | s
         return {} if auto else None
     missing = [k.replace("_", "-") for k, v in given.items() if v is None]
     if missing and not auto:
-        raise ConfigError(f"several processes need --coordinator-address, --num-processes and --process-id "
-                          f"(or their environment variables); missing: {', '.join('--' + m for m in missing)}")
+        raise ConfigError(
+            f"several processes need --coordinator-address, --num-processes and --process-id "
+            f"(or their environment variables); missing: {', '.join('--' + m for m in missing)}"
+        )
     out = {k: v for k, v in given.items() if v is not None}
     for name in ("num_processes", "process_id"):
         if name in out:

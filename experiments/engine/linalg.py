@@ -59,8 +59,10 @@ def _per_matrix(f, args, core_ranks):
     if not batch:
         return g(*args)
     size = int(np.prod(batch))
-    flat = [jnp.broadcast_to(a, batch + a.shape[a.ndim - k:]).reshape((size,) + a.shape[a.ndim - k:])
-            for a, k in zip(args, core_ranks, strict=True)]
+    flat = [
+        jnp.broadcast_to(a, batch + a.shape[a.ndim - k :]).reshape((size,) + a.shape[a.ndim - k :])
+        for a, k in zip(args, core_ranks, strict=True)
+    ]
     out = jax.vmap(g)(*flat)
     return jax.tree.map(lambda o: o.reshape(batch + o.shape[1:]), out)
 

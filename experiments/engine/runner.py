@@ -210,8 +210,14 @@ def program_fingerprint(cfg: Config) -> str:
         lowered = fn.lower(jax.random.key(0), np.zeros(micro, np.uint32))
     digest = hashlib.sha256(lowered.as_text(debug_info=False).encode())
     platform = jax.devices()[0].platform
-    settings = (platform, micro, jaxlib.__version__, jax.config.jax_default_prng_impl,
-                jax.config.jax_threefry_partitionable, cfg.precision)
+    settings = (
+        platform,
+        micro,
+        jaxlib.__version__,
+        jax.config.jax_default_prng_impl,
+        jax.config.jax_threefry_partitionable,
+        cfg.precision,
+    )
     digest.update(repr(settings).encode())
     return digest.hexdigest()[:16]
 
@@ -317,8 +323,10 @@ def _run(
     if not 1 <= ndev <= len(jax.devices()):
         raise ConfigError(f"devices must be between 1 and {len(jax.devices())}, got {devices}")
     if jax.process_count() > 1 and ndev != len(jax.devices()):
-        raise ConfigError(f"with {jax.process_count()} processes every device takes part: "
-                          f"devices must be {len(jax.devices())}, got {devices}")
+        raise ConfigError(
+            f"with {jax.process_count()} processes every device takes part: "
+            f"devices must be {len(jax.devices())}, got {devices}"
+        )
     model = get_model(cfg.model)
     fn, sharding, micro = _compiled(cfg, ndev)
     chunk = _chunk_size(chunk_size, ndev, micro)
@@ -383,7 +391,9 @@ def _run(
             std=r.std,
             minimum=r.minimum,
             maximum=r.maximum,
-            quantiles=dict(zip(map(_qkey, r.quantiles), r.quantile_table(r.quantiles), strict=True)) if r.quantiles else {},
+            quantiles=dict(zip(map(_qkey, r.quantiles), r.quantile_table(r.quantiles), strict=True))
+            if r.quantiles
+            else {},
         )
         for name, r in reducers.items()
     }
@@ -395,8 +405,10 @@ def _run(
         seeds=total,
         generation=np.arange(1, G + 1),
         metrics=metrics,
-        meta={**_meta(cfg, chunk, micro, ndev, elapsed, compile_s),
-              "quantile_resolution": {m: r.resolution for m, r in reducers.items()}},
+        meta={
+            **_meta(cfg, chunk, micro, ndev, elapsed, compile_s),
+            "quantile_resolution": {m: r.resolution for m, r in reducers.items()},
+        },
         state={m: r.state() for m, r in reducers.items()},
     )
 

@@ -32,7 +32,12 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "BLOCK", "MANTISSA_BITS", "MAX_BINS", "BINS_PER_GENERATION", "QUANTILE_RESOLUTION", "StreamingStats",
+    "BLOCK",
+    "MANTISSA_BITS",
+    "MAX_BINS",
+    "BINS_PER_GENERATION",
+    "QUANTILE_RESOLUTION",
+    "StreamingStats",
     "NonFiniteError",
 ]
 
@@ -276,6 +281,8 @@ class StreamingStats:
         self._hist_counts = np.asarray(state["hist_counts"], np.int64)
         self.level = int(state.get("level", 0))
         if self.quantiles and self.count and not self._hist_keys.size:
-            raise ValueError("cannot report quantiles: the reduction being extended kept no histogram "
-                             "(it was built with quantiles=())")
+            raise ValueError(
+                "cannot report quantiles: the reduction being extended kept no histogram "
+                "(it was built with quantiles=())"
+            )
         return self

@@ -3,9 +3,8 @@
 Run with ``python -m model_collapse.experiments.examples.quickstart`` (about half a minute on a laptop CPU).
 """
 
-import numpy as np
-
 import model_collapse.experiments as ex
+import numpy as np
 from model_collapse.experiments.laws import LAWS, check_law
 from model_collapse.theory import gaussian, linreg
 
@@ -28,11 +27,15 @@ def main() -> None:
     print("gaussian replace, M = 10, n = 300")
     print("  mean sigma_n^2/sigma^2  :", f"{v.mean[-1]:.3g}", "(law: exactly 1; the rare chains that carry the mean")
     print("                            are too rare to sample: Var = (1 + 2/(M-1))^n - 1 ~ 1e26)")
-    print("  median sigma_n^2/sigma^2:", f"{v.quantiles['0.5'][-1]:.3g}", f"(~ exp(n * rate) = {np.exp(300 * rate):.3g})")
+    print(
+        "  median sigma_n^2/sigma^2:", f"{v.quantiles['0.5'][-1]:.3g}", f"(~ exp(n * rate) = {np.exp(300 * rate):.3g})"
+    )
 
     # 3. A registered law, checked with the package's own verdict, and its reference.
     law_obj = LAWS["gaussian/replace/unbiased/log_det/dim1"]
-    checks = check_law(law_obj, ex.run(law_obj.config, 4096, progress=False), alpha=1e-3, checks=len(law_obj.generations))
+    checks = check_law(
+        law_obj, ex.run(law_obj.config, 4096, progress=False), alpha=1e-3, checks=len(law_obj.generations)
+    )
     print(law_obj.id, "->", "pass" if all(c.passed for c in checks) else "FAIL")
     print(law_obj.reference.bibtex().splitlines()[0], "...")
 

@@ -144,9 +144,16 @@ def _float(x) -> float | None:
         return float(mean()) if callable(mean) else None
 
 
-def check_law(law: Law, result: Result, alpha: float = DEFAULT_ALPHA, checks: int | None = None,
-              predict: Callable | None = None, *, values: np.ndarray | None = None,
-              theory_variance: bool = True) -> list[Check]:
+def check_law(
+    law: Law,
+    result: Result,
+    alpha: float = DEFAULT_ALPHA,
+    checks: int | None = None,
+    predict: Callable | None = None,
+    *,
+    values: np.ndarray | None = None,
+    theory_variance: bool = True,
+) -> list[Check]:
     """Compare ``law`` (or another prediction) with ``result`` at the law's generations.
 
     The law predicts for ``result.config`` (:meth:`Law.at`: a :class:`ConfigError` if it
@@ -184,17 +191,35 @@ def check_law(law: Law, result: Result, alpha: float = DEFAULT_ALPHA, checks: in
         values = _seed_values(result, law.metric)
     rows = []
     for i, g in enumerate(gens):
-        common = {"law": law.id, "generation": int(g), "predicted": _float(predicted[i]), "empirical": float(mean[i]),
-                  "sem": float(sem[i]), "kind": verdict.name, "sem_source": source, "config": key}
+        common = {
+            "law": law.id,
+            "generation": int(g),
+            "predicted": _float(predicted[i]),
+            "empirical": float(mean[i]),
+            "sem": float(sem[i]),
+            "kind": verdict.name,
+            "sem_source": source,
+            "config": key,
+        }
         zc = verdict.critical(level) if verdict.z_score else None
         why = verdict.refusal(float(skew[i]), result.seeds, level)
         if why is not None:
             rows.append(Check(**common, z=None, z_critical=zc, passed=True, refused=why))
             continue
-        stat, p = verdict.test(predicted[i], mean[i], sem[i], result.seeds, cfg=cfg,
-                               values=None if values is None else values[:, g - 1])
-        rows.append(Check(**common, z=float(stat) if verdict.z_score else None, z_critical=zc,
-                          passed=verdict.passes(p, level), p_value=p, statistic=float(stat), level=level))
+        stat, p = verdict.test(
+            predicted[i], mean[i], sem[i], result.seeds, cfg=cfg, values=None if values is None else values[:, g - 1]
+        )
+        rows.append(
+            Check(
+                **common,
+                z=float(stat) if verdict.z_score else None,
+                z_critical=zc,
+                passed=verdict.passes(p, level),
+                p_value=p,
+                statistic=float(stat),
+                level=level,
+            )
+        )
     return rows
 
 
@@ -243,8 +268,14 @@ def status(checks: list[Check]) -> str:
     return "inconclusive" if any(c.refused for c in checks) else "pass"
 
 
-def verify(laws: list[Law], seeds: int | None = None, seed: int = 0, alpha: float = DEFAULT_ALPHA,
-           progress: bool | None = None, runner: Callable[..., Result] = run) -> tuple[list[Check], dict[str, Result]]:
+def verify(
+    laws: list[Law],
+    seeds: int | None = None,
+    seed: int = 0,
+    alpha: float = DEFAULT_ALPHA,
+    progress: bool | None = None,
+    runner: Callable[..., Result] = run,
+) -> tuple[list[Check], dict[str, Result]]:
     """Run every law's simulation (each distinct config once) and check the family with Holm's procedure.
 
     Args:
@@ -288,8 +319,10 @@ def power_seeds(law: Law, result: Result, alpha: float, checks: int) -> int | No
     level = alpha / checks
     skew = metric_skewness(cfg, law.metric, gens)
     pred, wrong = law.predict(cfg, gens), law.perturbed(cfg, gens)
-    needed = [verdict.power_seeds(pred[i], wrong[i], summary.mean[g - 1], std[i], level, skewness=skew[i], cfg=cfg)
-              for i, g in enumerate(gens)]
+    needed = [
+        verdict.power_seeds(pred[i], wrong[i], summary.mean[g - 1], std[i], level, skewness=skew[i], cfg=cfg)
+        for i, g in enumerate(gens)
+    ]
     best = min(needed)
     return None if not math.isfinite(best) else math.ceil(best)
 
@@ -302,26 +335,40 @@ def _law_named(law_id) -> Law:
     import difflib
 
     near = difflib.get_close_matches(str(law_id), list(LAWS), n=1)
-    raise ConfigError(f"unknown law {law_id!r}" + (f" (did you mean {near[0]}?)" if near else "")
-                      + "; see `collapse verify --list`")
+    raise ConfigError(
+        f"unknown law {law_id!r}" + (f" (did you mean {near[0]}?)" if near else "") + "; see `collapse verify --list`"
+    )
 
 
 def _rows_text(rows: list[Check]) -> str:
-    lines = [(f"  {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'statistic':>10} {'p':>9} "
-              f"{'level':>9}  verdict")]
+    lines = [
+        (
+            f"  {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'statistic':>10} {'p':>9} "
+            f"{'level':>9}  verdict"
+        )
+    ]
     for c in rows:
         pred = "-" if c.predicted is None else f"{c.predicted:.6g}"
         stat = "-" if c.statistic is None else f"{c.statistic:.3g}"
         p = "-" if c.p_value is None else f"{c.p_value:.2g}"
         lvl = "-" if c.level is None else f"{c.level:.2g}"
-        lines.append(f"  {c.generation:4d} {pred:>12} {c.empirical:12.6g} {c.sem:10.3g} {stat:>10} {p:>9} {lvl:>9}  "
-                     f"{c.verdict}" + (f": {c.refused}" if c.refused else ""))
+        lines.append(
+            f"  {c.generation:4d} {pred:>12} {c.empirical:12.6g} {c.sem:10.3g} {stat:>10} {p:>9} {lvl:>9}  "
+            f"{c.verdict}" + (f": {c.refused}" if c.refused else "")
+        )
     return "\n".join(lines)
 
 
-def assert_law(law_id: str | Law, config: Any = None, *, seeds: int | None = None, seed: int = 0,
-               alpha: float = DEFAULT_ALPHA, generations: Iterable[int] | None = None,
-               runner: Callable[..., Result] = run) -> list[Check]:
+def assert_law(
+    law_id: str | Law,
+    config: Any = None,
+    *,
+    seeds: int | None = None,
+    seed: int = 0,
+    alpha: float = DEFAULT_ALPHA,
+    generations: Iterable[int] | None = None,
+    runner: Callable[..., Result] = run,
+) -> list[Check]:
     """Check a registered law at your own config; raise if simulation contradicts it.
 
     For a test suite::
@@ -360,11 +407,14 @@ def assert_law(law_id: str | Law, config: Any = None, *, seeds: int | None = Non
     where = f"{law.id} ({law.title}) at {config_dict(law.config)} with {n} seeds, seed {seed}"
     outcome = status(rows)
     if outcome == "fail":
-        raise AssertionError(f"law {where}: {sum(not c.passed for c in rows)} of {len(rows)} checks failed "
-                             f"(Holm, family-wise alpha {alpha:g}):\n{_rows_text(rows)}")
+        raise AssertionError(
+            f"law {where}: {sum(not c.passed for c in rows)} of {len(rows)} checks failed "
+            f"(Holm, family-wise alpha {alpha:g}):\n{_rows_text(rows)}"
+        )
     if outcome == "inconclusive":
         refused = [c for c in rows if c.refused]
-        raise InconclusiveError(f"law {where}: inconclusive, {len(refused)} of {len(rows)} checks refused (no "
-                                "honest p-value at this seed count; pass more seeds or fewer generations):\n"
-                                + _rows_text(rows))
+        raise InconclusiveError(
+            f"law {where}: inconclusive, {len(refused)} of {len(rows)} checks refused (no "
+            "honest p-value at this seed count; pass more seeds or fewer generations):\n" + _rows_text(rows)
+        )
     return rows

@@ -45,8 +45,10 @@ HEAVY = (1, 2, 4, 5)
 
 _C4 = "c4(M) = sqrt(2/(M-1)) Gamma(M/2)/Gamma((M-1)/2)"
 _BETA_ACC = {"unbiased": "beta_n = prod_{2<=i<=n} (1 - 1/(i(iM-1)))", "mle": "beta_n = prod_{i<=n} (1 - 1/(M i^2))"}
-_MIX = ("(alpha_n, beta_n) = A (alpha_{n-1}, beta_{n-1}) + c from (0, 1), A = [[m^2/M^2, m/M^2], "
-        "[km/(MD), (m-1+k/M)/D]], c = (k/M^2, (k-1+m/M)/D), k = real_fraction M fresh real samples, m = M - k")
+_MIX = (
+    "(alpha_n, beta_n) = A (alpha_{n-1}, beta_{n-1}) + c from (0, 1), A = [[m^2/M^2, m/M^2], "
+    "[km/(MD), (m-1+k/M)/D]], c = (k/M^2, (k-1+m/M)/D), k = real_fraction M fresh real samples, m = M - k"
+)
 
 
 def formula(metric: str, regime: str, estimator: str, dim: int) -> str:
@@ -65,13 +67,19 @@ def formula(metric: str, regime: str, estimator: str, dim: int) -> str:
         if metric == "log_det":
             return f"E log det(Sigma_n Sigma^-1) = n [sum_{{j<=dim}} psi((M-j)/2) + dim log(2/D)], D = {D}"
         if metric == "w2_sq":
-            return (f"E W2^2 = sigma2 (n/M + 2 (1 - c4(M)^n)), {_C4}" if unb
-                    else f"E W2^2 = 2 sigma2 (1 - (c4(M) sqrt(1 - 1/M))^n), {_C4}")
+            return (
+                f"E W2^2 = sigma2 (n/M + 2 (1 - c4(M)^n)), {_C4}"
+                if unb
+                else f"E W2^2 = 2 sigma2 (1 - (c4(M) sqrt(1 - 1/M))^n), {_C4}"
+            )
     if regime == "accumulate":
         beta = _BETA_ACC[estimator]
         if metric == "mean_sq_error":
-            return (f"E||mu_n - mu||^2 = dim sigma2/M sum_{{i<=n}} beta_{{i-1}}/i^2 < pi^2/6 dim sigma2/M, {beta}"
-                    if unb else f"E||mu_n - mu||^2 = dim sigma2 (1 - beta_n), {beta}")
+            return (
+                f"E||mu_n - mu||^2 = dim sigma2/M sum_{{i<=n}} beta_{{i-1}}/i^2 < pi^2/6 dim sigma2/M, {beta}"
+                if unb
+                else f"E||mu_n - mu||^2 = dim sigma2 (1 - beta_n), {beta}"
+            )
         if metric == "variance":
             return f"E tr Sigma_n/tr Sigma = {beta}"
         if metric == "std":
@@ -79,21 +87,34 @@ def formula(metric: str, regime: str, estimator: str, dim: int) -> str:
         if metric == "log_det":
             return f"E log det(Sigma_n Sigma^-1) <= dim log beta_n (Jensen), {beta}"
     if regime == "mix":
-        lhs = {"mean_sq_error": "E||mu_n - mu||^2 = dim sigma2 alpha_n", "variance": "E tr Sigma_n/tr Sigma = beta_n",
-               "std": "E sqrt(tr Sigma_n/tr Sigma) <= sqrt(beta_n) (Jensen)",
-               "log_det": "E log det(Sigma_n Sigma^-1) <= dim log beta_n (Jensen)"}.get(metric)
+        lhs = {
+            "mean_sq_error": "E||mu_n - mu||^2 = dim sigma2 alpha_n",
+            "variance": "E tr Sigma_n/tr Sigma = beta_n",
+            "std": "E sqrt(tr Sigma_n/tr Sigma) <= sqrt(beta_n) (Jensen)",
+            "log_det": "E log det(Sigma_n Sigma^-1) <= dim log beta_n (Jensen)",
+        }.get(metric)
         if lhs:
             return f"{lhs}, {_MIX}, D = {D}"
     raise ValueError(f"no formula for {metric} under {regime} ({estimator})")
 
 
-def curve(metric: str, regime: str, estimator: str, shift: int = 0,
-          statistic: str = "mean") -> Callable[[GaussianConfig, ArrayLike], np.ndarray | None]:
+def curve(
+    metric: str, regime: str, estimator: str, shift: int = 0, statistic: str = "mean"
+) -> Callable[[GaussianConfig, ArrayLike], np.ndarray | None]:
     """``(cfg, n) -> `` the theory's curve for ``cfg`` (``statistic="var"``: the metric's variance)."""
 
     def predict(cfg, n):
-        return tg.predict(metric, regime, estimator, np.asarray(n) + shift, dim=cfg.dim, M=cfg.M, sigma2=cfg.sigma2,
-                          real_fraction=cfg.real_fraction if regime == "mix" else None, statistic=statistic)
+        return tg.predict(
+            metric,
+            regime,
+            estimator,
+            np.asarray(n) + shift,
+            dim=cfg.dim,
+            M=cfg.M,
+            sigma2=cfg.sigma2,
+            real_fraction=cfg.real_fraction if regime == "mix" else None,
+            statistic=statistic,
+        )
 
     predict.__qualname__ = f"curve[{metric}, {regime}, {estimator}{f', shift={shift}' if shift else ''}, {statistic}]"
     return predict
@@ -115,8 +136,16 @@ def _register() -> None:
     for estimator in ("unbiased", "mle"):
         for regime in ("replace", "accumulate", "mix"):
             for dim in (1, 3):
-                cfg = GaussianConfig(dim=dim, M=20, sigma2=2.0, generations=60, regime=regime, estimator=estimator,
-                                     sampler="exact", real_fraction=0.25)
+                cfg = GaussianConfig(
+                    dim=dim,
+                    M=20,
+                    sigma2=2.0,
+                    generations=60,
+                    regime=regime,
+                    estimator=estimator,
+                    sampler="exact",
+                    real_fraction=0.25,
+                )
                 for metric in ("mean_sq_error", "variance", "std", "log_det", "w2_sq"):
                     if metric == "std" and dim > 1:
                         continue
@@ -133,15 +162,21 @@ def _register() -> None:
                     variance = None
                     if tg.law_kind(metric, regime, estimator, dim, "var") == "exact variance":
                         variance = curve(metric, regime, estimator, statistic="var")
-                    register_law(Law(
-                        id=f"gaussian/{regime}/{estimator}/{metric}/dim{dim}",
-                        title=f"{formula(metric, regime, estimator, dim)} ({regime}, {estimator} covariance)",
-                        reference=KAZDAN if (dim > 1 and regime != "mix") else _REFS[regime],
-                        config=cfg, metric=metric, verdict=_VERDICT[kind](), predict=curve(metric, regime, estimator),
-                        perturbed=perturbed, variance=variance,
-                        generations=HEAVY if (regime == "replace" and metric != "log_det") else TAME,
-                        covers=setting("gaussian", _same_kind(metric, kind), regime=regime, estimator=estimator),
-                    ))
+                    register_law(
+                        Law(
+                            id=f"gaussian/{regime}/{estimator}/{metric}/dim{dim}",
+                            title=f"{formula(metric, regime, estimator, dim)} ({regime}, {estimator} covariance)",
+                            reference=KAZDAN if (dim > 1 and regime != "mix") else _REFS[regime],
+                            config=cfg,
+                            metric=metric,
+                            verdict=_VERDICT[kind](),
+                            predict=curve(metric, regime, estimator),
+                            perturbed=perturbed,
+                            variance=variance,
+                            generations=HEAVY if (regime == "replace" and metric != "log_det") else TAME,
+                            covers=setting("gaussian", _same_kind(metric, kind), regime=regime, estimator=estimator),
+                        )
+                    )
 
 
 _register()

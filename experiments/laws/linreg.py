@@ -38,7 +38,8 @@ def expected(regime: str, shift: int = 0) -> Callable[[LinRegConfig, ArrayLike],
 def harmonic_twin(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
     """The tempting wrong accumulate law: weights ``1/i`` instead of ``1/i^2`` (a harmonic, unbounded sum)."""
     return theory_linreg.one_generation_error(cfg.d, cfg.T, cfg.sigma2) * np.array(
-        [np.sum(1.0 / np.arange(1, k + 1)) for k in np.atleast_1d(n)])
+        [np.sum(1.0 / np.arange(1, k + 1)) for k in np.atleast_1d(n)]
+    )
 
 
 def bound(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
@@ -57,54 +58,95 @@ def _register() -> None:
     accumulate = LinRegConfig(**base, generations=50, regime="accumulate")
     gens_r, gens_a = (1, 2, 5, 10, 20), (1, 2, 3, 5, 10, 50)
 
-    register_law(Law(
-        id="linreg/replace/fixed",
-        title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, fixed design)",
-        reference=DOHMATOB, config=replace, metric="test_error", verdict=Expectation(),
-        predict=expected("replace"), perturbed=expected("replace", shift=1),
-        generations=gens_r, covers=setting("linreg", regime="replace", design="fixed"),
-    ))
-    register_law(Law(
-        id="linreg/replace/fresh",
-        title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, a fresh design every generation)",
-        reference=DOHMATOB, config=dataclasses.replace(replace, design="fresh"), metric="test_error",
-        verdict=Expectation(), predict=expected("replace"), perturbed=expected("replace", shift=1),
-        generations=gens_r, covers=setting("linreg", regime="replace", design="fresh"),
-    ))
-    register_law(Law(
-        id="linreg/accumulate/fixed",
-        title="E||w_n - w*||^2 = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (accumulate, fixed design)",
-        reference=GERSTGRASSER, config=accumulate, metric="test_error", verdict=Expectation(),
-        predict=expected("accumulate"), perturbed=harmonic_twin,
-        generations=gens_a, covers=setting("linreg", regime="accumulate", design="fixed"),
-    ))
-    register_law(Law(
-        id="linreg/accumulate/bound",
-        title="E||w_n - w*||^2 <= pi^2/6 sigma^2 d/(T-d-1) at every n (accumulate, fixed design)",
-        reference=GERSTGRASSER, config=accumulate, metric="test_error", verdict=UpperBound(),
-        predict=bound, perturbed=one_generation,
-        generations=(2, 5, 10, 50), covers=setting("linreg", regime="accumulate", design="fixed"),
-    ))
+    register_law(
+        Law(
+            id="linreg/replace/fixed",
+            title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, fixed design)",
+            reference=DOHMATOB,
+            config=replace,
+            metric="test_error",
+            verdict=Expectation(),
+            predict=expected("replace"),
+            perturbed=expected("replace", shift=1),
+            generations=gens_r,
+            covers=setting("linreg", regime="replace", design="fixed"),
+        )
+    )
+    register_law(
+        Law(
+            id="linreg/replace/fresh",
+            title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, a fresh design every generation)",
+            reference=DOHMATOB,
+            config=dataclasses.replace(replace, design="fresh"),
+            metric="test_error",
+            verdict=Expectation(),
+            predict=expected("replace"),
+            perturbed=expected("replace", shift=1),
+            generations=gens_r,
+            covers=setting("linreg", regime="replace", design="fresh"),
+        )
+    )
+    register_law(
+        Law(
+            id="linreg/accumulate/fixed",
+            title="E||w_n - w*||^2 = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (accumulate, fixed design)",
+            reference=GERSTGRASSER,
+            config=accumulate,
+            metric="test_error",
+            verdict=Expectation(),
+            predict=expected("accumulate"),
+            perturbed=harmonic_twin,
+            generations=gens_a,
+            covers=setting("linreg", regime="accumulate", design="fixed"),
+        )
+    )
+    register_law(
+        Law(
+            id="linreg/accumulate/bound",
+            title="E||w_n - w*||^2 <= pi^2/6 sigma^2 d/(T-d-1) at every n (accumulate, fixed design)",
+            reference=GERSTGRASSER,
+            config=accumulate,
+            metric="test_error",
+            verdict=UpperBound(),
+            predict=bound,
+            perturbed=one_generation,
+            generations=(2, 5, 10, 50),
+            covers=setting("linreg", regime="accumulate", design="fixed"),
+        )
+    )
     heavy = dataclasses.replace(replace, design="shared", T=10, d=8, generations=max(gens_r))
-    register_law(Law(
-        id="linreg/replace/given-X/heavy-tail",
-        title="E[||w_n - w*||^2 | X] = sigma^2 n tr(X^T X)^-1 at T = d + 2, where the unconditional error "
-        "has infinite variance (the honest check there)",
-        reference=DOHMATOB, config=heavy, metric="test_error", verdict=Expectation(),
-        predict=expected("replace"), perturbed=expected("replace", shift=1),
-        generations=gens_r, covers=setting("linreg", regime="replace", design="shared"),
-    ))
+    register_law(
+        Law(
+            id="linreg/replace/given-X/heavy-tail",
+            title="E[||w_n - w*||^2 | X] = sigma^2 n tr(X^T X)^-1 at T = d + 2, where the unconditional error "
+            "has infinite variance (the honest check there)",
+            reference=DOHMATOB,
+            config=heavy,
+            metric="test_error",
+            verdict=Expectation(),
+            predict=expected("replace"),
+            perturbed=expected("replace", shift=1),
+            generations=gens_r,
+            covers=setting("linreg", regime="replace", design="shared"),
+        )
+    )
     for regime, cfg_base, gens in (("replace", replace, gens_r), ("accumulate", accumulate, gens_a)):
         cfg = dataclasses.replace(cfg_base, design="shared", T=48, d=8, generations=max(gens))
         weights = "n" if regime == "replace" else "sum_{i<=n} 1/i^2"
-        register_law(Law(
-            id=f"linreg/{regime}/given-X",
-            title=f"E[||w_n - w*||^2 | X] = sigma^2 tr(X^T X)^-1 {weights} ({regime}, one design for all seeds)",
-            reference=GERSTGRASSER if regime == "accumulate" else DOHMATOB,
-            config=cfg, metric="test_error", verdict=Expectation(),
-            predict=expected(regime), perturbed=expected(regime, shift=1),
-            generations=gens, covers=setting("linreg", regime=regime, design="shared"),
-        ))
+        register_law(
+            Law(
+                id=f"linreg/{regime}/given-X",
+                title=f"E[||w_n - w*||^2 | X] = sigma^2 tr(X^T X)^-1 {weights} ({regime}, one design for all seeds)",
+                reference=GERSTGRASSER if regime == "accumulate" else DOHMATOB,
+                config=cfg,
+                metric="test_error",
+                verdict=Expectation(),
+                predict=expected(regime),
+                perturbed=expected(regime, shift=1),
+                generations=gens,
+                covers=setting("linreg", regime=regime, design="shared"),
+            )
+        )
 
 
 _register()

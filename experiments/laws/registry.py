@@ -89,8 +89,10 @@ class Pinned:
 
     def __call__(self, cfg, n):
         if cfg != self.config:
-            raise ConfigError("this law's prediction is a function of the generation alone, written for one config; "
-                              "write predict(cfg, n) to check it at another config")
+            raise ConfigError(
+                "this law's prediction is a function of the generation alone, written for one config; "
+                "write predict(cfg, n) to check it at another config"
+            )
         return self.fn(n)
 
 
@@ -142,10 +144,23 @@ class Law:
     covers: Callable[[Any], str | None] = None
     variance: Callable | None = None
 
-    def __init__(self, id: str, title: str, reference: Reference, metric: str, verdict: Verdict | str | None = None,
-                 predict: Callable | None = None, perturbed: Callable | None = None, config: Any = None,
-                 generations=(), seeds: int = 20_000, covers: Callable | None = None, variance: Callable | None = None,
-                 *, kind: str | None = None):
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        reference: Reference,
+        metric: str,
+        verdict: Verdict | str | None = None,
+        predict: Callable | None = None,
+        perturbed: Callable | None = None,
+        config: Any = None,
+        generations=(),
+        seeds: int = 20_000,
+        covers: Callable | None = None,
+        variance: Callable | None = None,
+        *,
+        kind: str | None = None,
+    ):
         if kind is not None:
             if verdict is not None and as_verdict(verdict).name != kind:
                 raise ValueError(f"{id}: kind={kind!r} contradicts verdict={verdict!r}")
@@ -202,13 +217,17 @@ class Law:
         if generations is None:
             gens = tuple(g for g in self.generations if g <= cfg.generations)
             if not gens:
-                raise ConfigError(f"law {self.id} checks generations {', '.join(map(str, self.generations))}; "
-                                  f"the config simulates only {cfg.generations}")
+                raise ConfigError(
+                    f"law {self.id} checks generations {', '.join(map(str, self.generations))}; "
+                    f"the config simulates only {cfg.generations}"
+                )
         else:
             gens = tuple(sorted({int(g) for g in generations}))
             if not gens or gens[0] < 1 or gens[-1] > cfg.generations:
-                raise ConfigError(f"generations to check must lie in 1..{cfg.generations} (the config's), "
-                                  f"got {', '.join(map(str, generations)) or 'none'}")
+                raise ConfigError(
+                    f"generations to check must lie in 1..{cfg.generations} (the config's), "
+                    f"got {', '.join(map(str, generations)) or 'none'}"
+                )
         if cfg == self.config and gens == self.generations:
             return self
         return dataclasses.replace(self, config=cfg, generations=gens)

@@ -184,7 +184,10 @@ class LinReg(Model):
     name = "linreg"
     config = LinRegConfig
     regimes = REGIMES
-    default_sampler = ("faithful", "raw rows, as the papers' code; --sampler exact draws X^T X and X^T y from their laws")
+    default_sampler = (
+        "faithful",
+        "raw rows, as the papers' code; --sampler exact draws X^T X and X^T y from their laws",
+    )
 
     def __init__(self):
         self.metrics = (
@@ -235,7 +238,9 @@ class LinReg(Model):
         X = self._rows(ctx, batch)
         return (X.T @ X, X.T @ batch["y"])
 
-    def draw_statistics(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], key: jax.Array, params: jax.Array, rows: Rows) -> tuple[jax.Array, jax.Array]:
+    def draw_statistics(
+        self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], key: jax.Array, params: jax.Array, rows: Rows
+    ) -> tuple[jax.Array, jax.Array]:
         if cfg.sampler != "exact":
             if ctx[1] is not None and rows.size == cfg.T:  # the whole fixed design: no gather
                 X = ctx[1]
@@ -277,7 +282,9 @@ class LinReg(Model):
 
     # ---- other layers ------------------------------------------------------------
 
-    def theory(self, cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
+    def theory(
+        self, cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit"
+    ) -> dict[str, np.ndarray | None]:
         return theory(cfg, generations, convention)
 
     def theory_kinds(self, cfg: LinRegConfig) -> dict[str, str | None]:
@@ -330,7 +337,9 @@ def _skewness(cfg: LinRegConfig, generations: np.ndarray) -> np.ndarray:
     try:
         return theory_tails.linreg_test_error_skewness(gens, d=cfg.d, T=cfg.T, regime=cfg.regime, design=cfg.design)
     except ValueError:
-        one_fit = theory_tails.linreg_test_error_skewness(np.ones(1), d=cfg.d, T=cfg.T, regime="replace", design="fixed")
+        one_fit = theory_tails.linreg_test_error_skewness(
+            np.ones(1), d=cfg.d, T=cfg.T, regime="replace", design="fixed"
+        )
         return np.full(gens.shape, float(one_fit[0]))
 
 

@@ -149,7 +149,8 @@ def _simulate_resampled(model, cfg, ctx, truth, keys, gens, key_kept, k):
         chosen = subsample_indices(k_real, size, size, k)
         keep = jnp.zeros((size,), bool).at[chosen].set(True) | (n == 1)
         batch = jax.tree_util.tree_map(
-            lambda o, s: jnp.where(keep.reshape((size,) + (1,) * (o.ndim - 1)), o, s), original, synthetic)
+            lambda o, s: jnp.where(keep.reshape((size,) + (1,) * (o.ndim - 1)), o, s), original, synthetic
+        )
         fitted = model.fit_sample(cfg, ctx, batch)
         return fitted, model.evaluate(cfg, ctx, fitted)
 

@@ -1,4 +1,4 @@
-"""``python -m bench --quick --json`` prints the documented JSON list (slow: about 3.5 minutes), and the --throughput mode."""
+"""``python -m bench --quick --json`` prints the documented JSON list (slow: about 3.5 minutes), and --throughput."""
 
 import json
 import subprocess
@@ -7,16 +7,27 @@ from pathlib import Path
 
 import pytest
 
-KEYS = {"workload", "sampler", "seeds", "reference_s_per_seed", "package_s_per_seed", "speedup",
-        "roofline_s_per_seed", "roofline_ratio", "peak_rss_mb", "package_with_quantiles_s_per_seed",
-        "speedup_with_quantiles"}
+KEYS = {
+    "workload",
+    "sampler",
+    "seeds",
+    "reference_s_per_seed",
+    "package_s_per_seed",
+    "speedup",
+    "roofline_s_per_seed",
+    "roofline_ratio",
+    "peak_rss_mb",
+    "package_with_quantiles_s_per_seed",
+    "speedup_with_quantiles",
+}
 
 
 @pytest.mark.slow
 def test_bench_quick_json_contract():
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--json"], cwd=root, capture_output=True,
-                          text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json"], cwd=root, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     entries = json.loads(proc.stdout)
     assert {(e["workload"], e["sampler"]) for e in entries} >= {("W1-accumulate", "exact"), ("W2", "faithful")}
@@ -39,8 +50,25 @@ def test_throughput_mode_json_and_failures_as_entries(tmp_path):
     times out becomes an entry with an ``error`` and the run goes on."""
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "t.jsonl"
-    cmd = [sys.executable, "-m", "bench", "--throughput", "--json", "--workloads", "W2", "--samplers", "exact",
-           "--precisions", "float32", "--time-cap", "0.2", "--repeats", "1", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--throughput",
+        "--json",
+        "--workloads",
+        "W2",
+        "--samplers",
+        "exact",
+        "--precisions",
+        "float32",
+        "--time-cap",
+        "0.2",
+        "--repeats",
+        "1",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (entry,) = json.loads(proc.stdout)

@@ -4,13 +4,11 @@ import json
 
 import numpy as np
 import pytest
-
 from model_collapse.experiments import LinRegConfig, run
-from model_collapse.experiments.engine import cache as cache_mod
 from model_collapse.experiments.cli import main
-from model_collapse.experiments.laws import LAWS
+from model_collapse.experiments.engine import cache as cache_mod
+from model_collapse.experiments.laws import LAWS, verify
 from model_collapse.experiments.report import build_report, write_report
-from model_collapse.experiments.laws import verify
 
 CFG = LinRegConfig(d=3, T=10, sigma2=1.0, generations=4, regime="accumulate", sampler="exact")
 

@@ -41,8 +41,9 @@ SCRIPT = SCRIPT.replace("out = {}", CONFIGS + "out = {}")
 
 
 def _run(devices: int, models) -> dict:
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(devices), ",".join(models)], capture_output=True, text=True,
-                          timeout=300)  # a deadlock fails here
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(devices), ",".join(models)], capture_output=True, text=True, timeout=300
+    )  # a deadlock fails here
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
@@ -55,8 +56,7 @@ def _names():
     return tuple(ex.MODELS)
 
 
-MODELS = [_names() + ("gaussian-lapack32",),
-          pytest.param(tuple(n + "32" for n in _names()), marks=pytest.mark.slow)]
+MODELS = [_names() + ("gaussian-lapack32",), pytest.param(tuple(n + "32" for n in _names()), marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("models", MODELS, ids=lambda m: "-".join(m))
@@ -74,6 +74,8 @@ def test_results_are_bit_identical_across_device_counts_and_processes(models):
     exec(CONFIGS, scope)
     for name in models:
         r = ex.run(scope["CONFIGS"][name], 700, seed=9, progress=False)
-        here = {m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
-                for m, s in r.metrics.items()}
+        here = {
+            m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
+            for m, s in r.metrics.items()
+        }
         assert here == one[name], f"{name} differs between processes"

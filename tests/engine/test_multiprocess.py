@@ -10,8 +10,27 @@ import sys
 
 import pytest
 
-ARGS = [sys.executable, "-m", "model_collapse.experiments.cli", "simulate", "linreg", "--d", "4", "--T", "12", "--generations", "5",
-        "--regime", "accumulate", "--seeds", "700", "--seed", "9", "--json", "--quiet"]
+ARGS = [
+    sys.executable,
+    "-m",
+    "model_collapse.experiments.cli",
+    "simulate",
+    "linreg",
+    "--d",
+    "4",
+    "--T",
+    "12",
+    "--generations",
+    "5",
+    "--regime",
+    "accumulate",
+    "--seeds",
+    "700",
+    "--seed",
+    "9",
+    "--json",
+    "--quiet",
+]
 
 
 def _free_port() -> int:
@@ -25,8 +44,15 @@ def test_two_processes_equal_one():
     one = subprocess.run(ARGS, capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr
     address = f"127.0.0.1:{_free_port()}"
-    procs = [subprocess.Popen(ARGS + ["--coordinator-address", address, "--num-processes", "2", "--process-id", str(i)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            ARGS + ["--coordinator-address", address, "--num-processes", "2", "--process-id", str(i)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]
     assert outs[1][0] == ""  # only process 0 prints

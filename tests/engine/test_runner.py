@@ -7,10 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from model_collapse.experiments import ConfigError, GaussianConfig, LinRegConfig, NonFiniteError, run, simulate_seeds
-from model_collapse.experiments.models import MODELS, get_model
 from model_collapse.experiments.engine.stats import BLOCK, QUANTILE_RESOLUTION, StreamingStats
+from model_collapse.experiments.models import MODELS, get_model
 
 CFG = LinRegConfig(d=4, T=12, sigma2=1.0, generations=6, regime="accumulate")
 
@@ -40,13 +39,19 @@ def _slow(cfg):
 
 
 # The default suite covers both models, both samplers and both precisions; the rest run with -m slow.
-@pytest.mark.parametrize("cfg", [
-    CFG, _slow(dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh")),
-    dataclasses.replace(CFG, sampler="exact", precision="float32"),
-    _slow(dataclasses.replace(CFG, precision="float32")),
-    GAUSS, _slow(dataclasses.replace(GAUSS, precision="float32")),
-    dataclasses.replace(GAUSS, regime="replace", sampler="exact", precision="float32"),
-], ids=lambda c: f"{c.model}-{c.regime}-{c.sampler}-{c.precision}")
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        CFG,
+        _slow(dataclasses.replace(CFG, regime="accumulate-subsample", design="fresh")),
+        dataclasses.replace(CFG, sampler="exact", precision="float32"),
+        _slow(dataclasses.replace(CFG, precision="float32")),
+        GAUSS,
+        _slow(dataclasses.replace(GAUSS, precision="float32")),
+        dataclasses.replace(GAUSS, regime="replace", sampler="exact", precision="float32"),
+    ],
+    ids=lambda c: f"{c.model}-{c.regime}-{c.sampler}-{c.precision}",
+)
 def test_reductions_are_bit_identical_across_chunk_sizes_and_reruns(cfg):
     # 150 rounds up to 192: the rounding is checked without compiling a third chunk shape.
     results = [run(cfg, 1000, seed=5, chunk_size=c, progress=False) for c in (64, 192, 150, None, 192)]
@@ -234,6 +239,8 @@ def test_moments_only_runs_keep_no_histogram_and_give_the_same_moments():
     lean = run(CFG, 640, seed=3, quantiles=(), progress=False)
     assert lean.metrics["test_error"].quantiles == {} and lean.state["test_error"]["hist_keys"].size == 0
     for field in ("mean", "sem", "std", "minimum", "maximum"):
-        np.testing.assert_array_equal(getattr(full.metrics["test_error"], field), getattr(lean.metrics["test_error"], field))
+        np.testing.assert_array_equal(
+            getattr(full.metrics["test_error"], field), getattr(lean.metrics["test_error"], field)
+        )
     with pytest.raises(ValueError, match="no histogram"):
         run(CFG, 64, seed=3, seed_start=640, state=lean.state, quantiles=(0.5,), progress=False)

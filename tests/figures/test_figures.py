@@ -21,13 +21,25 @@ SEEDS = 64
 
 # Small but complete settings per registered figure: a new figure adds its own here.
 SMALL = {
-    "linreg_gerstgrasser": {"d": 4, "T_values": (10,), "sigma2_values": (1.0,), "generations": 6, "regimes": ("replace",)},
+    "linreg_gerstgrasser": {
+        "d": 4,
+        "T_values": (10,),
+        "sigma2_values": (1.0,),
+        "generations": 6,
+        "regimes": ("replace",),
+    },
     "linreg_designs": {"d": 4, "T_values": (10,), "generations": 6, "variants": (("replace", "fixed"),)},
     "linreg_convention": {"d": 4, "T": 10, "generations": 6},
     "gaussian_nature": {"M_values": (8,), "generations": 6, "trajectories": 1},
     "gaussian_regimes": {"M": 8, "generations": 6, "real_fractions": (0.5,), "estimators": ("unbiased",)},
     # dim=1 reuses nature's and regimes' configs; the slow test below draws the default dim=10.
-    "gaussian_logdet": {"dim": 1, "M": 8, "generations": 6, "regimes": ("replace", "accumulate"), "estimators": ("unbiased",)},
+    "gaussian_logdet": {
+        "dim": 1,
+        "M": 8,
+        "generations": 6,
+        "regimes": ("replace", "accumulate"),
+        "estimators": ("unbiased",),
+    },
 }
 
 

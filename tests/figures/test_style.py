@@ -90,7 +90,7 @@ def test_save_writes_reproducible_bytes_without_dates(tmp_path):
     a = _tiny(style, tmp_path / "a", "fig")
     b = _tiny(style, tmp_path / "b", "fig")
     assert [p.suffix for p in a] == [".pdf", ".png"]
-    for pa, pb in zip(a, b):
+    for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes(), f"{pa.name} differs between two identical renders"
     pdf, png = a[0].read_bytes(), a[1].read_bytes()
     assert pdf.startswith(b"%PDF") and png.startswith(b"\x89PNG")

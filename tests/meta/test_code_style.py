@@ -45,8 +45,9 @@ def test_public_functions_have_type_hints():
                 if extra is not None and extra.annotation is None:
                     untyped.append(extra.arg)
             if untyped or fn.returns is None:
-                what = ", ".join(untyped) + (" and the return" if untyped and fn.returns is None else
-                                             "the return" if fn.returns is None else "")
+                what = ", ".join(untyped) + (
+                    " and the return" if untyped and fn.returns is None else "the return" if fn.returns is None else ""
+                )
                 missing.append(f"{path.relative_to(ROOT)}:{fn.lineno} {name}: {what}")
     assert not missing, f"{len(missing)} public functions lack type hints:\n" + "\n".join(missing)
 

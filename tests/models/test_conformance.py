@@ -16,10 +16,9 @@ import json
 from contextlib import redirect_stdout
 
 import jax
+import model_collapse.experiments as ex
 import numpy as np
 import pytest
-
-import model_collapse.experiments as ex
 from model_collapse.experiments.engine.runner import _compiled
 
 CASES = []
@@ -46,7 +45,7 @@ def _values(result):
 
 def _assert_same(a, b):
     for m in a:
-        for x, y in zip(a[m], b[m]):
+        for x, y in zip(a[m], b[m], strict=True):
             np.testing.assert_array_equal(x, y, err_msg=m)
 
 
@@ -71,8 +70,12 @@ def test_shapes_dtypes_and_float32_end_to_end(cfg):
     # weakly typed literals of jnp.where/clip, converted to float32 where they are used).
     with ex.float64():
         jaxpr = jax.make_jaxpr(lambda k: model.simulate(single, k))(jax.random.key(0))
-    wide = [str(e.primitive) for e in _equations(jaxpr.jaxpr) for v in e.outvars
-            if getattr(v.aval, "dtype", None) == np.float64 and v.aval.shape != ()]
+    wide = [
+        str(e.primitive)
+        for e in _equations(jaxpr.jaxpr)
+        for v in e.outvars
+        if getattr(v.aval, "dtype", None) == np.float64 and v.aval.shape != ()
+    ]
     assert not wide, f"a float32 config computes float64 arrays in: {sorted(set(wide))}"
 
 
@@ -85,8 +88,10 @@ def test_trajectories_are_prefixes_and_chunking_changes_no_bit(cfg):
     b = ex.simulate_seeds(longer, np.arange(5), seed=1)
     for m in a:
         np.testing.assert_array_equal(a[m], b[m][:, : cfg.generations], err_msg=m)
-    _assert_same(_values(ex.run(cfg, 130, seed=2, chunk_size=64, progress=False)),
-                 _values(ex.run(cfg, 130, seed=2, chunk_size=192, progress=False)))
+    _assert_same(
+        _values(ex.run(cfg, 130, seed=2, chunk_size=64, progress=False)),
+        _values(ex.run(cfg, 130, seed=2, chunk_size=192, progress=False)),
+    )
 
 
 @pytest.mark.parametrize("cfg", CASES)
@@ -118,8 +123,11 @@ def test_config_json_round_trip_and_normalised_values(cfg):
         value = getattr(cfg, name)
         same = dataclasses.replace(cfg, **{name: np.float64(value)})
         assert same == cfg and ex.config_hash(same) == ex.config_hash(cfg)
-    ints = [f.name for f in dataclasses.fields(cfg)
-            if isinstance(getattr(cfg, f.name), int) and not isinstance(getattr(cfg, f.name), bool)]
+    ints = [
+        f.name
+        for f in dataclasses.fields(cfg)
+        if isinstance(getattr(cfg, f.name), int) and not isinstance(getattr(cfg, f.name), bool)
+    ]
     bools = [f.name for f in dataclasses.fields(cfg) if isinstance(getattr(cfg, f.name), bool)]
     same = dataclasses.replace(cfg, **{n: np.bool_(getattr(cfg, n)) for n in bools})
     assert same == cfg and all(type(getattr(same, n)) is bool for n in bools)
@@ -134,7 +142,9 @@ def test_traced_parameters_change_no_shape(cfg):
     shapes = []
     for scale in (1.0, 0.5):
         changed = dataclasses.replace(
-            cfg, **{n: (getattr(cfg, n) * scale if n != "real_fraction" else getattr(cfg, n)) for n in cfg.TRACED_FIELDS})
+            cfg,
+            **{n: (getattr(cfg, n) * scale if n != "real_fraction" else getattr(cfg, n)) for n in cfg.TRACED_FIELDS},
+        )
         with ex.float64():
             shapes.append(jax.eval_shape(lambda k, c=changed: model.simulate(c, k), jax.random.key(0)))
     assert shapes[0] == shapes[1]

@@ -14,11 +14,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from model_collapse.experiments import GaussianConfig, run, simulate_seeds
 from model_collapse.experiments.cli import main
 from model_collapse.experiments.laws import LAWS, check_law
+from scipy import stats
 
 ALPHA = 1e-3
 # Enough seeds that every law has scored (not refused) checks and every wrong twin is
@@ -55,8 +54,12 @@ def test_every_gaussian_law_agrees_and_every_wrong_twin_fails(results):
 
 
 CASES = [
-    ("replace", "unbiased", 1), ("replace", "mle", 3), ("accumulate", "unbiased", 1),
-    ("accumulate", "mle", 3), ("mix", "unbiased", 1), ("mix", "mle", 3),
+    ("replace", "unbiased", 1),
+    ("replace", "mle", 3),
+    ("accumulate", "unbiased", 1),
+    ("accumulate", "mle", 3),
+    ("mix", "unbiased", 1),
+    ("mix", "mle", 3),
 ]
 KS_GENERATIONS = (1, 4, 12)
 KS_CHECKS = len(CASES) * len(KS_GENERATIONS) * 3
@@ -66,14 +69,16 @@ KS_CHECKS = len(CASES) * len(KS_GENERATIONS) * 3
 DEFAULT_CASES = {("replace", "mle", 3), ("accumulate", "unbiased", 1), ("mix", "mle", 3)}
 
 
-@pytest.mark.parametrize("regime, estimator, dim", [
-    case if case in DEFAULT_CASES else pytest.param(*case, marks=pytest.mark.slow) for case in CASES
-])
+@pytest.mark.parametrize(
+    "regime, estimator, dim",
+    [case if case in DEFAULT_CASES else pytest.param(*case, marks=pytest.mark.slow) for case in CASES],
+)
 def test_faithful_and_exact_samplers_agree_in_distribution(regime, estimator, dim):
     """Two-sample KS per metric at several generations, level ALPHA/KS_CHECKS each;
     power: a faithful run with M off by 25% must be rejected at the same level."""
-    cfg = GaussianConfig(dim=dim, M=8, generations=12, regime=regime, estimator=estimator, sampler="exact",
-                         real_fraction=0.25)
+    cfg = GaussianConfig(
+        dim=dim, M=8, generations=12, regime=regime, estimator=estimator, sampler="exact", real_fraction=0.25
+    )
     idx = np.arange(6000)
     exact = simulate_seeds(cfg, idx, seed=1)
     faithful = simulate_seeds(dataclasses.replace(cfg, sampler="faithful"), idx, seed=2)
@@ -89,8 +94,12 @@ def test_faithful_and_exact_samplers_agree_in_distribution(regime, estimator, di
 
 def test_subsample_regime_runs_and_stays_between_replace_and_accumulate():
     base = GaussianConfig(dim=1, M=10, generations=40, sampler="faithful")
-    var = {r: run(dataclasses.replace(base, regime=r), 2000, seed=4, progress=False).metrics["variance"].quantiles["0.5"][-1]
-           for r in ("replace", "accumulate", "accumulate-subsample")}
+    var = {
+        r: run(dataclasses.replace(base, regime=r), 2000, seed=4, progress=False)
+        .metrics["variance"]
+        .quantiles["0.5"][-1]
+        for r in ("replace", "accumulate", "accumulate-subsample")
+    }
     assert var["replace"] < var["accumulate-subsample"] <= var["accumulate"] * 1.05
 
 
@@ -158,9 +167,31 @@ def test_gaussian_json_contract(capsys):
     import json
 
     code, out, err = _status(
-        capsys, "simulate", "gaussian", "--regime", "mix", "--dim", "1", "--M", "20", "--sigma2", "1",
-        "--estimator", "unbiased", "--sampler", "exact", "--real-fraction", "0.5", "--generations", "6",
-        "--seeds", "256", "--seed", "0", "--json", "--quiet",
+        capsys,
+        "simulate",
+        "gaussian",
+        "--regime",
+        "mix",
+        "--dim",
+        "1",
+        "--M",
+        "20",
+        "--sigma2",
+        "1",
+        "--estimator",
+        "unbiased",
+        "--sampler",
+        "exact",
+        "--real-fraction",
+        "0.5",
+        "--generations",
+        "6",
+        "--seeds",
+        "256",
+        "--seed",
+        "0",
+        "--json",
+        "--quiet",
     )
     assert code == 0, err
     data = json.loads(out)
@@ -170,35 +201,42 @@ def test_gaussian_json_contract(capsys):
 
 
 PRODUCT_CASES = [
-    ("replace", "unbiased", 1, "exact"), ("replace", "mle", 3, "exact"), ("replace", "mle", 2, "faithful"),
-    ("accumulate", "unbiased", 1, "exact"), ("accumulate", "mle", 3, "exact"), ("accumulate", "unbiased", 2, "faithful"),
+    ("replace", "unbiased", 1, "exact"),
+    ("replace", "mle", 3, "exact"),
+    ("replace", "mle", 2, "faithful"),
+    ("accumulate", "unbiased", 1, "exact"),
+    ("accumulate", "mle", 3, "exact"),
+    ("accumulate", "unbiased", 2, "faithful"),
 ]
 
 
 # Default suite: each regime with one block and with several, exact and faithful, 1-D and
 # multivariate; the other eight combinations run with -m slow (same Bonferroni count).
 PRODUCT_DEFAULT = {
-    ("replace", "mle", 3, "exact", 20), ("replace", "unbiased", 1, "exact", None),
-    ("accumulate", "unbiased", 2, "faithful", 20), ("accumulate", "mle", 3, "exact", None),
+    ("replace", "mle", 3, "exact", 20),
+    ("replace", "unbiased", 1, "exact", None),
+    ("accumulate", "unbiased", 2, "faithful", 20),
+    ("accumulate", "mle", 3, "exact", None),
 }
 
 
-@pytest.mark.parametrize("regime, estimator, dim, sampler, block_words", [
-    case if case in PRODUCT_DEFAULT else pytest.param(*case, marks=pytest.mark.slow)
-    for case in [(*c, b) for c in PRODUCT_CASES for b in (None, 20)]
-])
+@pytest.mark.parametrize(
+    "regime, estimator, dim, sampler, block_words",
+    [
+        case if case in PRODUCT_DEFAULT else pytest.param(*case, marks=pytest.mark.slow)
+        for case in [(*c, b) for c in PRODUCT_CASES for b in (None, 20)]
+    ],
+)
 def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimator, dim, sampler, block_words):
     """Replace and accumulate run as a product of per-generation factors ``L_n = L_{n-1} K_n``,
     drawn a block of generations at a time; Chan's pooled recursion (a scan, as mix runs)
     must give the same law: KS per metric at generations 1, 4, 12. ``block_words=20`` forces
     several blocks of generations (a scan over them, the last block padded)."""
     import jax
-    import jax.numpy as jnp
-
-    from model_collapse.experiments.models import gaussian
+    from model_collapse.experiments.models import gaussian, gaussian_sampling
 
     if block_words:
-        monkeypatch.setattr(gaussian, "BLOCK_WORDS", block_words)
+        monkeypatch.setattr(gaussian_sampling, "BLOCK_WORDS", block_words)
     cfg = GaussianConfig(dim=dim, M=8, generations=13, regime=regime, estimator=estimator, sampler=sampler)
     block, blocks = gaussian._generation_blocks(cfg)
     assert (blocks > 1) == bool(block_words) and (blocks - 1) * block < 13 <= blocks * block
@@ -222,7 +260,6 @@ def test_product_form_matches_the_pooled_recursion(monkeypatch, regime, estimato
 
 def test_eigenvalues_match_numpy():
     import jax
-
     from model_collapse.experiments.models.gaussian import eigenvalues
 
     rng = np.random.default_rng(0)

@@ -8,9 +8,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from model_collapse.experiments import LinRegConfig, simulate_seeds
+from scipy import stats
 
 ALPHA = 1e-3
 GENERATIONS = (1, 5, 20)
@@ -19,11 +18,14 @@ CHECKS = len(GENERATIONS) * len(CASES)
 SEEDS = 8000
 
 
-@pytest.mark.parametrize("regime, design", [
-    # the default suite runs two of the four (the other two with -m slow; same Bonferroni count)
-    case if case in (("replace", "fixed"), ("accumulate", "fresh")) else pytest.param(*case, marks=pytest.mark.slow)
-    for case in CASES
-])
+@pytest.mark.parametrize(
+    "regime, design",
+    [
+        # the default suite runs two of the four (the other two with -m slow; same Bonferroni count)
+        case if case in (("replace", "fixed"), ("accumulate", "fresh")) else pytest.param(*case, marks=pytest.mark.slow)
+        for case in CASES
+    ],
+)
 def test_exact_and_faithful_samplers_agree(regime, design):
     cfg = LinRegConfig(d=4, T=12, sigma2=1.0, generations=20, regime=regime, design=design)
     faithful = simulate_seeds(cfg, np.arange(SEEDS), seed=10)["test_error"]
@@ -45,7 +47,6 @@ def test_exact_and_faithful_samplers_agree(regime, design):
 def test_bartlett_factor_is_a_wishart_cholesky_factor():
     """E[L L^T] = dof * I and the diagonal of L is positive."""
     import jax
-
     from model_collapse.experiments.models.samplers import bartlett_factor
 
     keys = jax.random.split(jax.random.key(0), 20_000)
@@ -64,7 +65,6 @@ def test_bulk_gamma_sampler_is_exact(shape):
     first proposals, so the while_loop runs in this draw."""
     import jax
     import jax.numpy as jnp
-
     from model_collapse.experiments.models.samplers import gamma
 
     x = np.asarray(jax.jit(lambda k: gamma(k, jnp.full((200_000,), shape), jnp.float64))(jax.random.key(17)))
@@ -78,7 +78,6 @@ def test_bulk_gamma_sampler_per_variate_shapes_and_vmap():
     """Shapes vary per variate; a vmapped call gives each key the values it gets alone."""
     import jax
     import jax.numpy as jnp
-
     from model_collapse.experiments.models.samplers import gamma
 
     shapes = jnp.asarray([0.5, 3.0, 40.0, 0.7])
@@ -94,7 +93,6 @@ def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
     ``X^T X`` and ``X^T y`` generation after generation: accumulate, fixed and fresh
     design, KS per generation (3 generations x 2 designs at ALPHA / 6)."""
     import jax
-
     from model_collapse.experiments import float64, get_model
     from model_collapse.experiments.models.regimes import simulate
 
@@ -104,9 +102,11 @@ def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
     for c in (cfg, fresh):
         with float64():
             fast = jax.jit(jax.vmap(lambda k: simulate(model, c, k)["test_error"]))(
-                jax.random.split(jax.random.key(5), SEEDS // 2))
+                jax.random.split(jax.random.key(5), SEEDS // 2)
+            )
             scan = jax.jit(jax.vmap(lambda k: simulate(model, c, k, fast_path=False)["test_error"]))(
-                jax.random.split(jax.random.key(6), SEEDS // 2))
+                jax.random.split(jax.random.key(6), SEEDS // 2)
+            )
         for g in (1, 5, 66):  # 66: past the first block of 64 generations
             assert stats.ks_2samp(np.asarray(fast)[:, g - 1], np.asarray(scan)[:, g - 1]).pvalue > ALPHA / 6
     assert fresh.memory_per_seed() > cfg.memory_per_seed()

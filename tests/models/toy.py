@@ -13,7 +13,6 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from model_collapse.experiments.models import Metric, Model
 from model_collapse.experiments.models.config import check_choice, check_positive_int, config_dataclass
 from model_collapse.experiments.models.regimes import REGIMES

@@ -18,8 +18,10 @@ def _skew(x: np.ndarray) -> float:
 
 
 def test_importing_tails_does_not_import_sympy():
-    code = ("import sys\nimport model_collapse.theory.tails as t\nassert 'sympy' not in sys.modules\n"
-            "t.gaussian_mean_sq_error_skewness(2, dim=1, M=5)\nassert 'sympy' in sys.modules\n")
+    code = (
+        "import sys\nimport model_collapse.theory.tails as t\nassert 'sympy' not in sys.modules\n"
+        "t.gaussian_mean_sq_error_skewness(2, dim=1, M=5)\nassert 'sympy' in sys.modules\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -54,9 +56,14 @@ def _forward_1d_moments(M: int, c: int, n_max: int) -> list:
     state = {(a, b): sp.Integer(1 if a == 0 else 0) for a in range(4) for b in range(4) if a + b <= 3}
     out = []
     for _ in range(n_max):
-        state = {(a, b): Eq[b] * sum(sp.binomial(2 * a, k) * Eg[k] / sp.Integer(M) ** (k // 2)
-                                     * state[(a - k // 2, b + k // 2)] for k in range(0, 2 * a + 1, 2))
-                 for (a, b) in state}
+        state = {
+            (a, b): Eq[b]
+            * sum(
+                sp.binomial(2 * a, k) * Eg[k] / sp.Integer(M) ** (k // 2) * state[(a - k // 2, b + k // 2)]
+                for k in range(0, 2 * a + 1, 2)
+            )
+            for (a, b) in state
+        }
         out.append([state[(k, 0)] for k in (1, 2, 3)])
     return out
 

@@ -26,8 +26,11 @@ def _c4_published(M):
 
 
 def _zero(expr) -> bool:
-    for form in (sp.simplify, lambda e: sp.simplify(sp.gammasimp(e)),
-                 lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(sp.expand(e), force=True), force=True))):
+    for form in (
+        sp.simplify,
+        lambda e: sp.simplify(sp.gammasimp(e)),
+        lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(sp.expand(e), force=True), force=True)),
+    ):
         if form(expr) == 0:
             return True
     return False
@@ -173,9 +176,14 @@ def test_mix_numeric_edges_and_stability(estimator):
         # k = 0 is replace
         np.testing.assert_allclose(
             g.mix_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=0.0),
-            g.replace_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator), rtol=1e-12)
-        np.testing.assert_allclose(g.mix_variance(nn, dim=2, M=M, estimator=estimator, real_fraction=0.0),
-                                   g.replace_variance(nn, dim=2, M=M, estimator=estimator), rtol=1e-12)
+            g.replace_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator),
+            rtol=1e-12,
+        )
+        np.testing.assert_allclose(
+            g.mix_variance(nn, dim=2, M=M, estimator=estimator, real_fraction=0.0),
+            g.replace_variance(nn, dim=2, M=M, estimator=estimator),
+            rtol=1e-12,
+        )
         # k = M is i.i.d. fitting on fresh real data each generation
         fresh = g.mix_mean_sq_error(nn, dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=1.0)
         np.testing.assert_allclose(fresh[1:], 2 * 1.5 / M, rtol=1e-12)
@@ -183,8 +191,9 @@ def test_mix_numeric_edges_and_stability(estimator):
             A = np.asarray(g._mix_numeric(estimator)["A"](float(k), float(M)), dtype=float)
             assert np.max(np.abs(np.linalg.eigvals(A))) < 1
             st = g.mix_stationary(dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=k / M)
-            far = g.mix_mean_sq_error(np.array([3000]), dim=2, M=M, sigma2=1.5, estimator=estimator,
-                                      real_fraction=k / M)
+            far = g.mix_mean_sq_error(
+                np.array([3000]), dim=2, M=M, sigma2=1.5, estimator=estimator, real_fraction=k / M
+            )
             assert math.isclose(far[0], st["mean_sq_error"], rel_tol=1e-9)
 
 
@@ -192,12 +201,18 @@ def test_mle_conservation_in_every_regime():
     nn = np.arange(0, 30)
     for M in (2, 7):
         curves = [
-            (g.replace_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle"),
-             g.replace_variance(nn, dim=3, M=M, estimator="mle")),
-            (g.accumulate_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle"),
-             g.accumulate_variance(nn, dim=3, M=M, estimator="mle")),
-            (g.mix_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle", real_fraction=1 / M),
-             g.mix_variance(nn, dim=3, M=M, estimator="mle", real_fraction=1 / M)),
+            (
+                g.replace_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle"),
+                g.replace_variance(nn, dim=3, M=M, estimator="mle"),
+            ),
+            (
+                g.accumulate_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle"),
+                g.accumulate_variance(nn, dim=3, M=M, estimator="mle"),
+            ),
+            (
+                g.mix_mean_sq_error(nn, dim=3, M=M, sigma2=2.0, estimator="mle", real_fraction=1 / M),
+                g.mix_variance(nn, dim=3, M=M, estimator="mle", real_fraction=1 / M),
+            ),
         ]
         for mse, var in curves:
             np.testing.assert_allclose(mse / 6.0 + var, 1.0, rtol=1e-12)
@@ -415,14 +430,16 @@ def test_mc_wrong_formulas_fail(sims):
     # MLE law for unbiased data, and the converse
     assert not ok(zscores(sim["variance"], g.replace_variance(GENS, dim=3, M=7, estimator="mle")))
     sim_mle = sims[("replace", "mle", 3)]
-    assert not ok(zscores(sim_mle["mean_sq_error"],
-                          g.replace_mean_sq_error(GENS, dim=3, M=7, sigma2=2.5, estimator="unbiased")))
+    assert not ok(
+        zscores(sim_mle["mean_sq_error"], g.replace_mean_sq_error(GENS, dim=3, M=7, sigma2=2.5, estimator="unbiased"))
+    )
     # 1-D: the unbiased std law on MLE data
     assert not ok(zscores(sims[("replace", "mle", 1)]["std"], g.replace_std(GENS, M=5, estimator="unbiased")))
     # accumulate data against replace's law, and against the "variance is a martingale" guess
     acc = sims[("accumulate", "unbiased", 2)]
-    assert not ok(zscores(acc["mean_sq_error"],
-                          g.replace_mean_sq_error(GENS, dim=2, M=5, sigma2=1.7, estimator="unbiased")))
+    assert not ok(
+        zscores(acc["mean_sq_error"], g.replace_mean_sq_error(GENS, dim=2, M=5, sigma2=1.7, estimator="unbiased"))
+    )
     assert not ok(zscores(acc["variance"], np.ones(N_GEN + 1)))
     # mix without the between-group term in the pooled scatter
     for est in g.ESTIMATORS:

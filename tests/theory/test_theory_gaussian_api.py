@@ -16,18 +16,24 @@ def test_real_fraction_is_the_count_over_M():
     for M, k in ((10, 3), (6, 2), (7, 7), (12, 1)):
         np.testing.assert_array_equal(
             g.predict("variance", "mix", "unbiased", NN, dim=2, M=M, real_fraction=k / M),
-            g.mix_variance(NN, dim=2, M=M, estimator="unbiased", real_fraction=k / M))
+            g.mix_variance(NN, dim=2, M=M, estimator="unbiased", real_fraction=k / M),
+        )
     # 0 is replace, 1 is fresh i.i.d. fitting
-    np.testing.assert_allclose(g.mix_mean_sq_error(NN, dim=2, M=10, sigma2=1.0, estimator="mle", real_fraction=0),
-                               g.replace_mean_sq_error(NN, dim=2, M=10, sigma2=1.0, estimator="mle"), rtol=1e-12)
-    np.testing.assert_allclose(g.mix_mean_sq_error(NN[1:], dim=2, M=10, sigma2=1.0, estimator="mle", real_fraction=1),
-                               2 / 10, rtol=1e-12)
+    np.testing.assert_allclose(
+        g.mix_mean_sq_error(NN, dim=2, M=10, sigma2=1.0, estimator="mle", real_fraction=0),
+        g.replace_mean_sq_error(NN, dim=2, M=10, sigma2=1.0, estimator="mle"),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        g.mix_mean_sq_error(NN[1:], dim=2, M=10, sigma2=1.0, estimator="mle", real_fraction=1), 2 / 10, rtol=1e-12
+    )
     # a product within 1e-9 of a whole number is accepted (0.1 * 30 = 3.0000000000000004)
     g.mix_variance(NN, dim=1, M=30, estimator="mle", real_fraction=0.1)
 
 
-@pytest.mark.parametrize("fraction", [0.25, 1 / 3 + 1e-6, -0.1, 1.1, 1.0 + 1e-12, float("nan"), float("inf"), None,
-                                      True, "0.5"])
+@pytest.mark.parametrize(
+    "fraction", [0.25, 1 / 3 + 1e-6, -0.1, 1.1, 1.0 + 1e-12, float("nan"), float("inf"), None, True, "0.5"]
+)
 def test_real_fraction_rejected(fraction):
     M = 10  # 0.25 * 10 = 2.5 and (1/3 + 1e-6) * 10 are not whole
     calls = [
@@ -93,18 +99,25 @@ def test_predict_accepts_every_reported_metric(regime, estimator, dim):
 
 
 def test_std_in_several_dimensions_is_the_root_of_the_variance_law():
-    for regime, extra in (("replace", {}), ("accumulate", {}), ("mix", {"real_fraction": 0.5}),
-                          ("augment", {"real_fraction": 0.5})):
+    for regime, extra in (
+        ("replace", {}),
+        ("accumulate", {}),
+        ("mix", {"real_fraction": 0.5}),
+        ("augment", {"real_fraction": 0.5}),
+    ):
         for est in g.ESTIMATORS:
             var = g.predict("variance", regime, est, NN, dim=2, M=10, **extra)
             np.testing.assert_array_equal(g.predict("std", regime, est, NN, dim=2, M=10, **extra), np.sqrt(var))
             np.testing.assert_array_equal(
-                g.jensen_std_bound(NN, regime=regime, M=10, estimator=est, dim=2, **extra), np.sqrt(var))
+                g.jensen_std_bound(NN, regime=regime, M=10, estimator=est, dim=2, **extra), np.sqrt(var)
+            )
 
 
 def test_unknown_metric_names_the_allowed_ones():
-    for call in (lambda: g.predict("sigma", "replace", "mle", NN, dim=1, M=10),
-                 lambda: g.law_kind("sigma", "replace", "mle", 1)):
+    for call in (
+        lambda: g.predict("sigma", "replace", "mle", NN, dim=1, M=10),
+        lambda: g.law_kind("sigma", "replace", "mle", 1),
+    ):
         with pytest.raises(ValueError) as info:
             call()
         assert all(m in str(info.value) for m in g.METRICS)

@@ -29,9 +29,9 @@ def _zero(expr) -> bool:
 def test_augment_recursion_forms(estimator):
     ag = g.augment_derivation(estimator)
     D = M - 1 if estimator == "unbiased" else M
-    A_want = sp.Matrix([[m**2 / M**2, m / M**2, 2 * m / M**2],
-                        [k * m / (M * D), (m - 1 + k / M) / D, -2 * m / (M * D)],
-                        [0, 0, m / M]])
+    A_want = sp.Matrix(
+        [[m**2 / M**2, m / M**2, 2 * m / M**2], [k * m / (M * D), (m - 1 + k / M) / D, -2 * m / (M * D)], [0, 0, m / M]]
+    )
     c_want = sp.Matrix([k / M**2, (k - 1 + m / M) / D, k / M])
     assert (ag["A"] - A_want).applyfunc(sp.simplify) == sp.zeros(3, 3)
     assert (ag["c"] - c_want).applyfunc(sp.simplify) == sp.zeros(3, 1)
@@ -79,10 +79,14 @@ def test_augment_edges_and_stability(estimator):
     nn = np.arange(0, 40)
     for Mv in (2, 5, 12):
         kw = dict(dim=2, M=Mv, estimator=estimator)
-        np.testing.assert_allclose(g.augment_mean_sq_error(nn, sigma2=1.5, real_fraction=0.0, **kw),
-                                   g.replace_mean_sq_error(nn, sigma2=1.5, **kw), rtol=1e-12)
-        np.testing.assert_allclose(g.augment_variance(nn, real_fraction=0.0, **kw),
-                                   g.replace_variance(nn, **kw), rtol=1e-12)
+        np.testing.assert_allclose(
+            g.augment_mean_sq_error(nn, sigma2=1.5, real_fraction=0.0, **kw),
+            g.replace_mean_sq_error(nn, sigma2=1.5, **kw),
+            rtol=1e-12,
+        )
+        np.testing.assert_allclose(
+            g.augment_variance(nn, real_fraction=0.0, **kw), g.replace_variance(nn, **kw), rtol=1e-12
+        )
         kept = g.augment_mean_sq_error(nn, sigma2=1.5, real_fraction=1.0, **kw)
         np.testing.assert_allclose(kept[1:], 2 * 1.5 / Mv, rtol=1e-12)
         D = Mv - 1 if estimator == "unbiased" else Mv
@@ -95,10 +99,12 @@ def test_augment_edges_and_stability(estimator):
             assert math.isclose(float(far), st["mean_sq_error"], rel_tol=1e-9)
             assert st["mean_sq_error"] >= g.mix_stationary(sigma2=1.5, real_fraction=kv / Mv, **kw)["mean_sq_error"]
     if estimator == "mle":  # alpha + beta = 1 at every generation, as in every regime
-        np.testing.assert_allclose(g.augment_mean_sq_error(nn, dim=3, M=7, sigma2=2.0, estimator="mle",
-                                                           real_fraction=3 / 7) / 6.0
-                                   + g.augment_variance(nn, dim=3, M=7, estimator="mle", real_fraction=3 / 7), 1.0,
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            g.augment_mean_sq_error(nn, dim=3, M=7, sigma2=2.0, estimator="mle", real_fraction=3 / 7) / 6.0
+            + g.augment_variance(nn, dim=3, M=7, estimator="mle", real_fraction=3 / 7),
+            1.0,
+            rtol=1e-12,
+        )
 
 
 def test_augment_in_predict_law_kind_and_bounds():
@@ -136,10 +142,14 @@ def test_srswor_moments_and_resample_forms():
         assert (rd["B"] - g.mix_derivation(est)["A"]).applyfunc(sp.simplify) == sp.zeros(2, 2)
         nn = np.arange(0, 30)
         kw = dict(dim=2, M=10, estimator=est)
-        np.testing.assert_allclose(g.resample_mean_sq_error(nn, sigma2=1.5, real_fraction=0.0, **kw),
-                                   g.replace_mean_sq_error(nn, sigma2=1.5, **kw), rtol=1e-12)
-        np.testing.assert_allclose(g.resample_variance(nn, real_fraction=0.0, **kw),
-                                   g.replace_variance(nn, **kw), rtol=1e-12)
+        np.testing.assert_allclose(
+            g.resample_mean_sq_error(nn, sigma2=1.5, real_fraction=0.0, **kw),
+            g.replace_mean_sq_error(nn, sigma2=1.5, **kw),
+            rtol=1e-12,
+        )
+        np.testing.assert_allclose(
+            g.resample_variance(nn, real_fraction=0.0, **kw), g.replace_variance(nn, **kw), rtol=1e-12
+        )
         np.testing.assert_allclose(g.resample_mean_sq_error(nn[1:], sigma2=1.5, real_fraction=1.0, **kw), 0.3)
         st = g.resample_stationary(sigma2=1.5, real_fraction=0.3, **kw)
         far = g.resample_mean_sq_error(3000, sigma2=1.5, real_fraction=0.3, **kw)
@@ -149,9 +159,11 @@ def test_srswor_moments_and_resample_forms():
         assert lo < st["mean_sq_error"] < hi
         if est == "mle":
             alpha = sp.lambdify([n], rd["mle_mean_sq_error"].subs({k: 3, M: 10}))
-            np.testing.assert_allclose([2 * 1.5 * alpha(v) for v in range(1, 30)],
-                                       g.resample_mean_sq_error(nn[1:], sigma2=1.5, real_fraction=0.3, **kw),
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                [2 * 1.5 * alpha(v) for v in range(1, 30)],
+                g.resample_mean_sq_error(nn[1:], sigma2=1.5, real_fraction=0.3, **kw),
+                rtol=1e-12,
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -214,8 +226,7 @@ def test_mc_augment(estimator, dim):
 @pytest.mark.parametrize("estimator", g.ESTIMATORS)
 def test_mc_fresh_subset(estimator):
     """A fresh random 5 of the original 20 each generation (2-D, 40 generations, 20,000 seeds)."""
-    mse, var = simulate(estimator, dim=2, M=20, k=5, sigma2=0.8, n_gen=40, seed=7 + len(estimator),
-                        fresh_subset=True)
+    mse, var = simulate(estimator, dim=2, M=20, k=5, sigma2=0.8, n_gen=40, seed=7 + len(estimator), fresh_subset=True)
     gens = np.arange(41)
     kw = dict(dim=2, M=20, estimator=estimator, real_fraction=0.25)
     z_mse = zscores(mse, g.resample_mean_sq_error(gens, sigma2=0.8, **kw))

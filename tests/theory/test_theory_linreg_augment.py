@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from model_collapse.theory import linreg as L
+from model_collapse.theory import linreg_augment as LA
 from scipy.integrate import quad
 from scipy.special import hyp2f1
 
@@ -40,13 +41,14 @@ def test_symbolic_forms():
     assert sp.simplify(laws["K"] - s2 * (1 - b**n) * (1 + 2 * b - b**n) / (1 - b**2)) == 0
     assert sp.simplify(laws["J"] - s2 * (1 - b**n)) == 0
     assert sp.simplify(laws["K_limit"] - s2 * (3 - 2 * c) / (c * (2 - c))) == 0
-    mom, inv = L._beta_moments()
+    mom, inv = LA._beta_moments()
     a, be = sp.Symbol("a", positive=True), sp.Symbol("beta", positive=True)
     assert sp.simplify(inv - (a + be - 1) / (be - 1)) == 0
     # E 1/(1 + b) for b ~ Beta(a, beta) is 2F1(1, a; a + beta; -1) (Euler), the limit's second term
     av, bv = 4.0, 3.0
     val = quad(lambda x: x ** (av - 1) * (1 - x) ** (bv - 1) / (1 + x), 0, 1)[0] / math.exp(
-        math.lgamma(av) + math.lgamma(bv) - math.lgamma(av + bv))
+        math.lgamma(av) + math.lgamma(bv) - math.lgamma(av + bv)
+    )
     assert math.isclose(val, hyp2f1(1, av, av + bv, -1), rel_tol=1e-10)
 
 
@@ -55,19 +57,27 @@ def test_conditional_law_equals_the_matrix_recursion_and_its_edges():
     gens = np.arange(0, 80)
     law = L.conditional_augment_test_error(gens, X_R, X_S, 1.7)
     np.testing.assert_allclose(law, _matrix_recursion(79, X_R, X_S, 1.7), rtol=1e-10)
-    assert math.isclose(L.conditional_augment_test_error(5000, X_R, X_S, 1.7),
-                        L.conditional_augment_limit(X_R, X_S, 1.7), rel_tol=1e-9)
+    assert math.isclose(
+        L.conditional_augment_test_error(5000, X_R, X_S, 1.7), L.conditional_augment_limit(X_R, X_S, 1.7), rel_tol=1e-9
+    )
     X = np.vstack([X_R, X_S])
     tr = np.trace(np.linalg.inv(X.T @ X))
-    np.testing.assert_allclose(L.conditional_augment_test_error(gens, X[:0], X, 1.7),  # no real rows: replace
-                               L.conditional_test_error(gens, 1.7, tr, "replace"), rtol=1e-12)
+    np.testing.assert_allclose(
+        L.conditional_augment_test_error(gens, X[:0], X, 1.7),  # no real rows: replace
+        L.conditional_test_error(gens, 1.7, tr, "replace"),
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(L.conditional_augment_test_error(gens[1:], X, X[:0], 1.7), 1.7 * tr, rtol=1e-12)
-    np.testing.assert_allclose(L.conditional_augment_test_error(gens, X_R, X_S, 1.7, "downstream"), law[1:].tolist()
-                               + [L.conditional_augment_test_error(80, X_R, X_S, 1.7)], rtol=1e-12)
+    np.testing.assert_allclose(
+        L.conditional_augment_test_error(gens, X_R, X_S, 1.7, "downstream"),
+        law[1:].tolist() + [L.conditional_augment_test_error(80, X_R, X_S, 1.7)],
+        rtol=1e-12,
+    )
     # fewer real rows than features: the unpinned directions random-walk (no limit)
     assert L.conditional_augment_limit(X[:2], X[2:], 1.7) == math.inf
-    np.testing.assert_allclose(L.conditional_augment_test_error(gens, X[:2], X[2:], 1.7),
-                               _matrix_recursion(79, X[:2], X[2:], 1.7), rtol=1e-9)
+    np.testing.assert_allclose(
+        L.conditional_augment_test_error(gens, X[:2], X[2:], 1.7), _matrix_recursion(79, X[:2], X[2:], 1.7), rtol=1e-9
+    )
     with pytest.raises(ValueError, match="full column rank"):
         L.conditional_augment_test_error(3, X[:1], X[1:3], 1.0)
     with pytest.raises(ValueError, match="same columns"):
@@ -116,8 +126,11 @@ def test_one_dimensional_law_over_random_designs():
     z = (err.mean(axis=1)[1:] - law[1:]) / (err.std(axis=1, ddof=1)[1:] / math.sqrt(seeds))
     assert np.max(np.abs(z)) < Z_TOL, z
     assert math.isclose(law[1], L.one_generation_error(1, T, sigma2), rel_tol=1e-12)
-    np.testing.assert_allclose(L.expected_augment_test_error(gens, 1, T, sigma2, 0.0),
-                               L.expected_test_error(gens, 1, T, sigma2, "replace"), rtol=1e-12)
+    np.testing.assert_allclose(
+        L.expected_augment_test_error(gens, 1, T, sigma2, 0.0),
+        L.expected_test_error(gens, 1, T, sigma2, "replace"),
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(L.expected_augment_test_error(gens[1:], 1, T, sigma2, 1.0), sigma2 / (T - 2))
     far = L.expected_augment_test_error(3000, 1, T, sigma2, 8 / T)  # k = 8: error ~ n^(1 - k/2)
     assert math.isclose(float(far), L.expected_augment_limit(1, T, sigma2, 8 / T), rel_tol=1e-8)

@@ -81,7 +81,7 @@ def test_edgeworth_sign_matches_monte_carlo_at_a_large_seed_count():
     z = np.empty(reps)
     for i in range(0, reps, 10_000):  # blocks keep memory small
         data = rng.exponential(size=(10_000, N))
-        z[i:i + 10_000] = (data.mean(axis=1) - 1.0) / (data.std(axis=1, ddof=1) / np.sqrt(N))
+        z[i : i + 10_000] = (data.mean(axis=1) - 1.0) / (data.std(axis=1, ddof=1) / np.sqrt(N))
     for tail, measured in (("upper", np.mean(z > x)), ("lower", np.mean(z < -x))):
         predicted = float(tails.edgeworth_tail_probability(2.0, N, x, tail))
         se = np.sqrt(predicted * (1 - predicted) / reps)
@@ -115,9 +115,17 @@ def test_infinite_variance_regression_check_is_refused_not_scored():
     with pytest.warns(UserWarning, match="infinite variance"):
         cfg = LinRegConfig(d=4, T=7, generations=3, sampler="exact")
     res = run(cfg, 256, seed=0, progress=False)
-    law = Law(id="heavy", title="", reference=next(iter(LAWS.values())).reference, config=cfg, metric="test_error",
-              kind="expectation", predict=lambda n: theory_linreg.expected_test_error(n, 4, 7, 1.0, "replace"),
-              perturbed=lambda n: n, generations=(1, 3))
+    law = Law(
+        id="heavy",
+        title="",
+        reference=next(iter(LAWS.values())).reference,
+        config=cfg,
+        metric="test_error",
+        kind="expectation",
+        predict=lambda n: theory_linreg.expected_test_error(n, 4, 7, 1.0, "replace"),
+        perturbed=lambda n: n,
+        generations=(1, 3),
+    )
     rows = check_law(law, res, DEFAULT_ALPHA, 2)
     assert all(r.z is None and r.passed and "infinite" in r.refused for r in rows)
     # Given the design the same T is fine: a quadratic form in Gaussians, skewness at most sqrt(8).

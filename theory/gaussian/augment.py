@@ -83,11 +83,19 @@ def _step_moments(estimator: str, k: sp.Expr, m: sp.Expr) -> dict[str, dict]:
     if has_r and has_s:
         S += k * m / M * (rho - s_mean) * (rho - s_mean).T
     a_new = total / M
-    raw = {"mean_sq": (a_new.T * a_new)[0], "real_cross": ((k * rho).T * a_new)[0] if has_r else sp.Integer(0),
-           "trace_cov": S.trace() / D}
+    raw = {
+        "mean_sq": (a_new.T * a_new)[0],
+        "real_cross": ((k * rho).T * a_new)[0] if has_r else sp.Integer(0),
+        "trace_cov": S.trace() / D,
+    }
     w_mean = {W[i, j]: ((m - 1) if i == j else 0) for i in range(dim) for j in range(i, dim)}
-    invariants = {"ee": (e.T * e)[0], "re": (rho.T * e)[0], "rr": (rho.T * rho)[0], "tr": (L * L.T).trace(),
-                  "sr": S_R.trace()}
+    invariants = {
+        "ee": (e.T * e)[0],
+        "re": (rho.T * e)[0],
+        "rr": (rho.T * rho)[0],
+        "tr": (L * L.T).trace(),
+        "sr": S_R.trace(),
+    }
     leads = {"ee": e[0] ** 2, "re": rho[0] * e[0], "rr": rho[0] ** 2, "tr": L[0, 0] ** 2, "sr": S_R[0, 0]}
     gens = list(e) + list(rho) + list(L.values()) + [S_R[i, j] for i in range(dim) for j in range(i, dim)]
     out = {}
@@ -210,8 +218,12 @@ def augment_derivation(estimator: str) -> dict[str, object]:
     c = c_gen.subs(to_kM).applyfunc(sp.factor)
     edges = {}
     m_s = sp.Symbol("m_s", positive=True)
-    for name, kk, mm in (("k=0 (replace)", sp.Integer(0), m_s), ("k=M (no synthetic data)", m_s, sp.Integer(0)),
-                         ("k=1", sp.Integer(1), m_s), ("m=1", m_s, sp.Integer(1))):
+    for name, kk, mm in (
+        ("k=0 (replace)", sp.Integer(0), m_s),
+        ("k=M (no synthetic data)", m_s, sp.Integer(0)),
+        ("k=1", sp.Integer(1), m_s),
+        ("m=1", m_s, sp.Integer(1)),
+    ):
         A_e, c_e = _augment_step(estimator, kk, mm)
         subs = {_k: kk, _Mdisp: kk + mm}
         # with no kept sample g is identically 0 (c_g = 0, g_0 = 0): compare the (alpha, beta) block
@@ -241,8 +253,16 @@ def augment_derivation(estimator: str) -> dict[str, object]:
     v0 = sp.Matrix([0, 1, 0])
     Jn = sp.diag(*[J[i, i] ** _n for i in range(3)])
     closed = stationary + P * Jn * P.inv() * (v0 - stationary)
-    out = {"A": A, "c": c, "stationary": stationary, "closed_form": closed, "eigenvalues": list(J.diagonal()),
-           "real_cross": g_n, "edges": edges, "direct": direct}
+    out = {
+        "A": A,
+        "c": c,
+        "stationary": stationary,
+        "closed_form": closed,
+        "eigenvalues": list(J.diagonal()),
+        "real_cross": g_n,
+        "edges": edges,
+        "direct": direct,
+    }
     if estimator == "mle":
         # conservation as in mix: (1, 1, 0) A = (m/M)(1, 1, 0) and (1, 1, 0) c = k/M, so alpha + beta = 1
         ones = sp.Matrix([[1, 1, 0]])
@@ -256,15 +276,22 @@ def augment_derivation(estimator: str) -> dict[str, object]:
         r = A[2, 2]
         assert sp.simplify(g_n - (1 - r**_n)) == 0
         a_, p_, C_, X, Y = sp.symbols("a p C X Y")  # X, Y stand for r**n, rho**n
-        resid = sp.expand((a_ + p_ * r * X + C_ * rho * Y) - rho * (a_ + p_ * X + C_ * Y)
-                          - (A[0, 1] + c[0] + A[0, 2] * (1 - X)))
+        resid = sp.expand(
+            (a_ + p_ * r * X + C_ * rho * Y) - rho * (a_ + p_ * X + C_ * Y) - (A[0, 1] + c[0] + A[0, 2] * (1 - X))
+        )
         eqs = [resid.coeff(X, 1), resid.coeff(Y, 1), resid.subs({X: 0, Y: 0}), a_ + p_ + C_]  # last: alpha_0 = 0
         sol = sp.solve(eqs, [a_, p_, C_], dict=True)[0]
         alpha_n = sum(sp.factor(sol[s_]) * t for s_, t in ((a_, 1), (p_, r**_n), (C_, rho**_n)))
         assert sp.simplify(alpha_n.subs(_n, 0)) == 0
         for nv in range(1, 4):
-            assert sp.simplify(alpha_n.subs(_n, nv) - rho * alpha_n.subs(_n, nv - 1)
-                               - (A[0, 1] + c[0] + A[0, 2] * g_n.subs(_n, nv - 1))) == 0
+            assert (
+                sp.simplify(
+                    alpha_n.subs(_n, nv)
+                    - rho * alpha_n.subs(_n, nv - 1)
+                    - (A[0, 1] + c[0] + A[0, 2] * g_n.subs(_n, nv - 1))
+                )
+                == 0
+            )
         out["mle_rate"] = rho
         out["mle_mean_sq_error"] = alpha_n
     return out
@@ -276,8 +303,11 @@ def augment_derivation(estimator: str) -> dict[str, object]:
 @functools.cache
 def _augment_numeric(estimator: str) -> dict[str, Callable]:
     ag = augment_derivation(estimator)
-    return {"A": _lam(ag["A"], [_k, _Mdisp]), "c": _lam(ag["c"], [_k, _Mdisp]),
-            "stationary": _lam(ag["stationary"], [_k, _Mdisp])}
+    return {
+        "A": _lam(ag["A"], [_k, _Mdisp]),
+        "c": _lam(ag["c"], [_k, _Mdisp]),
+        "stationary": _lam(ag["stationary"], [_k, _Mdisp]),
+    }
 
 
 def _augment_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
@@ -292,8 +322,9 @@ def _augment_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def augment_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str,
-                          real_fraction: float) -> np.ndarray:
+def augment_mean_sq_error(
+    n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float
+) -> np.ndarray:
     r"""E||mu_n - mu||^2 under augment: ``k = real_fraction * M`` real samples kept for good (derived here).
 
     :math:`d\sigma^2\alpha_n`, the first component of the recursion of
@@ -344,8 +375,7 @@ def augment_variance(n: ArrayLike, *, dim: int, M: int, estimator: str, real_fra
     return _out(v[n_arr, 1], n_arr)
 
 
-def augment_stationary(*, dim: int, M: int, sigma2: float, estimator: str,
-                       real_fraction: float) -> dict[str, float]:
+def augment_stationary(*, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float) -> dict[str, float]:
     r"""Stationary limits of augment for ``k = real_fraction * M >= 1`` (derived here, :math:`(I-A)^{-1}c`).
 
     Unbiased: :math:`\alpha^* = \frac{3Mk - 2M - 2k^2 + k}{k(2Mk - M - k^2)}`,

@@ -31,8 +31,9 @@ def _mean_variance(regime, estimator, n_arr, dim, M, real_fraction) -> np.ndarra
     raise ValueError(f"no variance law for regime {regime!r}")
 
 
-def jensen_std_bound(n: ArrayLike, *, regime: str, M: int, estimator: str, real_fraction: float | None = None,
-                     dim: int = 1) -> np.ndarray:
+def jensen_std_bound(
+    n: ArrayLike, *, regime: str, M: int, estimator: str, real_fraction: float | None = None, dim: int = 1
+) -> np.ndarray:
     r"""Upper bound :math:`E[\text{std}_n] \le \sqrt{E[\text{variance}_n]}` (Jensen; any dim).
 
     :math:`\text{std}_n = \sqrt{\operatorname{tr}\Sigma_n/\operatorname{tr}\Sigma}`
@@ -61,8 +62,9 @@ def jensen_std_bound(n: ArrayLike, *, regime: str, M: int, estimator: str, real_
     return np.sqrt(_mean_variance(regime, estimator, n_arr, dim, M, real_fraction))
 
 
-def jensen_log_det_bound(n: ArrayLike, *, regime: str, dim: int, M: int, estimator: str,
-                         real_fraction: float | None = None) -> np.ndarray:
+def jensen_log_det_bound(
+    n: ArrayLike, *, regime: str, dim: int, M: int, estimator: str, real_fraction: float | None = None
+) -> np.ndarray:
     r"""Upper bound :math:`E[\text{log\_det}_n] \le d\log E[\text{variance}_n]`.
 
     AM-GM gives :math:`\log\det\Sigma_n \le d\log(\operatorname{tr}\Sigma_n/d)`

@@ -28,8 +28,12 @@ def _check_int(name: str, value, lo: int) -> int:
 
 def _check_names(metric: str, regime: str, estimator: str, statistic: str) -> None:
     """Each name one of its allowed values; a ValueError naming them otherwise."""
-    for what, value, allowed in (("metric", metric, METRICS), ("regime", regime, REGIMES),
-                                 ("estimator", estimator, ESTIMATORS), ("statistic", statistic, STATISTICS)):
+    for what, value, allowed in (
+        ("metric", metric, METRICS),
+        ("regime", regime, REGIMES),
+        ("estimator", estimator, ESTIMATORS),
+        ("statistic", statistic, STATISTICS),
+    ):
         if value not in allowed:
             raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
@@ -67,10 +71,14 @@ def _real_count(real_fraction, M: int, regime: str = "mix") -> int:
     """k = real_fraction * M, the real samples per generation of ``mix`` or ``augment``, checked to be whole."""
     if real_fraction is None:
         what = "fresh" if regime == "mix" else "kept"
-        raise ValueError(f"regime {regime!r} needs real_fraction (the fraction of the M samples that is {what} "
-                         "real data)")
-    if isinstance(real_fraction, bool) or not isinstance(real_fraction, numbers.Real) or \
-            not math.isfinite(real_fraction):
+        raise ValueError(
+            f"regime {regime!r} needs real_fraction (the fraction of the M samples that is {what} real data)"
+        )
+    if (
+        isinstance(real_fraction, bool)
+        or not isinstance(real_fraction, numbers.Real)
+        or not math.isfinite(real_fraction)
+    ):
         raise ValueError(f"real_fraction must be a finite number in [0, 1], got {real_fraction!r}")
     if not 0.0 <= real_fraction <= 1.0:
         raise ValueError(f"real_fraction must be in [0, 1], got {real_fraction!r}")

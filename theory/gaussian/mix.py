@@ -109,12 +109,17 @@ def mix_derivation(estimator: str) -> dict[str, object]:
     edges = {}
     m_s = sp.Symbol("m_s", positive=True)
     # k = 0 (replace) and k = M (fresh i.i.d.), and k = 1, m = 1 (degenerate within scatter)
-    for name, kk, mm in (("k=0 (replace)", sp.Integer(0), m_s), ("k=M (fresh i.i.d.)", m_s, sp.Integer(0)),
-                         ("k=1", sp.Integer(1), m_s), ("m=1", m_s, sp.Integer(1))):
+    for name, kk, mm in (
+        ("k=0 (replace)", sp.Integer(0), m_s),
+        ("k=M (fresh i.i.d.)", m_s, sp.Integer(0)),
+        ("k=1", sp.Integer(1), m_s),
+        ("m=1", m_s, sp.Integer(1)),
+    ):
         A_e, c_e = _mix_step(estimator, kk, mm)
         subs = {_k: kk, _Mdisp: kk + mm}
-        ok = (A.subs(subs) - A_e).applyfunc(sp.simplify) == sp.zeros(2, 2) and \
-            (c.subs(subs) - c_e).applyfunc(sp.simplify) == sp.zeros(2, 1)
+        ok = (A.subs(subs) - A_e).applyfunc(sp.simplify) == sp.zeros(2, 2) and (c.subs(subs) - c_e).applyfunc(
+            sp.simplify
+        ) == sp.zeros(2, 1)
         assert ok, name
         edges[name] = True
     # replace edge agrees with replace_derivation's step; fresh edge is state-independent
@@ -176,8 +181,11 @@ def mix_derivation(estimator: str) -> dict[str, object]:
 @functools.cache
 def _mix_numeric(estimator: str) -> dict[str, Callable]:
     mx = mix_derivation(estimator)
-    return {"A": _lam(mx["A"], [_k, _Mdisp]), "c": _lam(mx["c"], [_k, _Mdisp]),
-            "stationary": _lam(mx["stationary"], [_k, _Mdisp])}
+    return {
+        "A": _lam(mx["A"], [_k, _Mdisp]),
+        "c": _lam(mx["c"], [_k, _Mdisp]),
+        "stationary": _lam(mx["stationary"], [_k, _Mdisp]),
+    }
 
 
 def _mix_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
@@ -192,8 +200,9 @@ def _mix_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def mix_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str,
-                      real_fraction: float) -> np.ndarray:
+def mix_mean_sq_error(
+    n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float
+) -> np.ndarray:
     r"""E||mu_n - mu||^2 under mix with k = real_fraction * M fresh real samples of M (derived).
 
     The first component of :math:`v_n = A v_{n-1} + c`, :math:`v_0 = (0, 1)`,

@@ -23,8 +23,18 @@ from .replace import (
 )
 
 
-def predict(metric: str, regime: str, estimator: str, n: ArrayLike, *, dim: int, M: int, sigma2: float = 1.0,
-            real_fraction: float | None = None, statistic: str = "mean") -> np.ndarray | None:
+def predict(
+    metric: str,
+    regime: str,
+    estimator: str,
+    n: ArrayLike,
+    *,
+    dim: int,
+    M: int,
+    sigma2: float = 1.0,
+    real_fraction: float | None = None,
+    statistic: str = "mean",
+) -> np.ndarray | None:
     r"""Predicted curve for a metric, regime and estimator (the law's kind: :func:`law_kind`).
 
     Every metric the simulator reports is accepted, in every dimension; the

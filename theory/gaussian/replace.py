@@ -161,8 +161,14 @@ def replace_derivation(estimator: str) -> dict[str, object]:
         "w2_sq": sp.limit(w2_in_std.subs(G, 0), _n, sp.oo),
     }
     out: dict[str, object] = {
-        "step": {"mean_sq_from_mean_sq": a_e, "mean_sq_from_var": a_w, "variance_ratio": r,
-                 "std_ratio": f, "variance_sq_ratio": h_w4, "log_var_increment": drift1},
+        "step": {
+            "mean_sq_from_mean_sq": a_e,
+            "mean_sq_from_var": a_w,
+            "variance_ratio": r,
+            "std_ratio": f,
+            "variance_sq_ratio": h_w4,
+            "log_var_increment": drift1,
+        },
         "mean_sq_error": mean_sq,
         "variance": beta_n,
         "std": gamma_n,

@@ -168,8 +168,9 @@ def _resample_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     return v
 
 
-def resample_mean_sq_error(n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str,
-                           real_fraction: float) -> np.ndarray:
+def resample_mean_sq_error(
+    n: ArrayLike, *, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float
+) -> np.ndarray:
     r"""E||mu_n - mu||^2 when each generation keeps a fresh random ``k`` of the original ``M`` (derived here).
 
     ``k = real_fraction * M``. ``real_fraction = 0`` is replace and ``1`` the
@@ -209,8 +210,7 @@ def resample_variance(n: ArrayLike, *, dim: int, M: int, estimator: str, real_fr
     return _out(v[n_arr, 1], n_arr)
 
 
-def resample_stationary(*, dim: int, M: int, sigma2: float, estimator: str,
-                        real_fraction: float) -> dict[str, float]:
+def resample_stationary(*, dim: int, M: int, sigma2: float, estimator: str, real_fraction: float) -> dict[str, float]:
     r"""Stationary limits of the fresh-subset option for ``k >= 1`` (derived here, :math:`(I-B)^{-1}c`).
 
     Args:

@@ -305,6 +305,7 @@ def check_pooling_identities() -> bool:
 # ---------------------------------------------------------------------------
 def _lam(expr: sp.Expr, args) -> Callable:
     """lambdify with scipy/numpy, after merging powers: q**n (q+1)**-n -> (q/(q+1))**n (no overflow)."""
+
     def merge(e):
         return sp.powsimp(e, force=True, combine="base")
 
