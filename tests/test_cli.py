@@ -21,8 +21,27 @@ def _run(capsys, *argv):
 
 def test_simulate_json_contract(capsys):
     status, out, err = _run(
-        capsys, "simulate", "linreg", "--regime", "accumulate", "--d", "4", "--T", "20", "--sigma2", "2",
-        "--design", "fixed", "--generations", "5", "--seeds", "300", "--seed", "7", "--json", "--quiet",
+        capsys,
+        "simulate",
+        "linreg",
+        "--regime",
+        "accumulate",
+        "--d",
+        "4",
+        "--T",
+        "20",
+        "--sigma2",
+        "2",
+        "--design",
+        "fixed",
+        "--generations",
+        "5",
+        "--seeds",
+        "300",
+        "--seed",
+        "7",
+        "--json",
+        "--quiet",
     )
     assert status == 0, err
     data = json.loads(out)
@@ -33,19 +52,38 @@ def test_simulate_json_contract(capsys):
     te = data["metrics"]["test_error"]
     assert len(te["mean"]) == len(te["sem"]) == 5
     assert {"0.05", "0.5", "0.95"} <= set(te["quantiles"])
-    np.testing.assert_allclose(data["theory"]["test_error"],
-                               L.expected_test_error(np.arange(1, 6), 4, 20, 2.0, "accumulate"))
+    np.testing.assert_allclose(
+        data["theory"]["test_error"], L.expected_test_error(np.arange(1, 6), 4, 20, 2.0, "accumulate")
+    )
 
 
 def test_theory_is_null_without_a_closed_form(capsys):
-    status, out, _ = _run(capsys, "simulate", "linreg", "--regime", "accumulate", "--design", "fresh", "--d", "2",
-                          "--T", "8", "--generations", "3", "--seeds", "64", "--json", "--quiet")
+    status, out, _ = _run(
+        capsys,
+        "simulate",
+        "linreg",
+        "--regime",
+        "accumulate",
+        "--design",
+        "fresh",
+        "--d",
+        "2",
+        "--T",
+        "8",
+        "--generations",
+        "3",
+        "--seeds",
+        "64",
+        "--json",
+        "--quiet",
+    )
     assert status == 0 and json.loads(out)["theory"]["test_error"] is None
 
 
 def test_table_output(capsys):
-    status, out, _ = _run(capsys, "simulate", "linreg", "--d", "2", "--T", "8", "--generations", "3", "--seeds", "64",
-                          "--quiet")
+    status, out, _ = _run(
+        capsys, "simulate", "linreg", "--d", "2", "--T", "8", "--generations", "3", "--seeds", "64", "--quiet"
+    )
     assert status == 0 and "test_error" in out and len(out.splitlines()) >= 6
 
 
@@ -82,8 +120,9 @@ def test_unknown_model_and_command(capsys):
 
 
 def test_warns_when_monte_carlo_variance_is_infinite(capsys):
-    status, _, err = _run(capsys, "simulate", "linreg", "--d", "4", "--T", "7", "--generations", "2", "--seeds", "64",
-                          "--quiet")
+    status, _, err = _run(
+        capsys, "simulate", "linreg", "--d", "4", "--T", "7", "--generations", "2", "--seeds", "64", "--quiet"
+    )
     assert status == 0 and "warning: T=7 <= d+3=7" in err
 
 
@@ -95,7 +134,10 @@ def test_verify_lists_laws(capsys):
 def test_console_script_reports_no_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "model_collapse.experiments.cli", "simulate", "linreg", "--T", "3", "--d", "2"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
@@ -103,12 +145,18 @@ def test_console_script_reports_no_traceback():
 # --------------------------------------------------------------------------------------
 # A command line that explains itself
 
-SMALL = ["--d", "4", "--T", "20", "--generations", "5", "--sampler", "exact", "--seeds", "512", "--quiet"]
+# At d=4, T=20 the test error is a scaled F(4, 17) (skewness 2.45): verify's z-scores at alpha/3 are honest
+# from 1,748 seeds (the exact sampler makes 2,048 cheap); at 512 every check would be refused.
+SMALL = ["--d", "4", "--T", "20", "--generations", "5", "--sampler", "exact", "--seeds", "2048", "--quiet"]
 
 
 def test_help_shows_metavars_choices_and_defaults(capsys):
-    for argv in (["simulate", "linreg", "--help"], ["simulate", "gaussian", "--help"], ["verify", "--help"],
-                 ["figures", "--help"]):
+    for argv in (
+        ["simulate", "linreg", "--help"],
+        ["simulate", "gaussian", "--help"],
+        ["verify", "--help"],
+        ["figures", "--help"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 0
@@ -118,7 +166,7 @@ def test_help_shows_metavars_choices_and_defaults(capsys):
     assert "features (default: 32)" in out and "(default: replace)" in out and "accumulate-subsample" in out
     assert "(default: unbiased)" in out and "(default: 4000)" in out
     # The sampler's default differs by model, and the help says which and why.
-    assert "the default differs by model (linreg: faithful, gaussian: exact)" in out
+    assert "the default differs by model (gaussian: exact, linreg: faithful)" in out
     assert "linreg uses faithful by default: raw rows" in out and "gaussian uses exact by default" in out
     # verify: the config options, the statuses, Holm; figures: where they go by default.
     assert "each law's own config" in out and "--generations-checked N" in out and "Holm" in out
@@ -126,17 +174,20 @@ def test_help_shows_metavars_choices_and_defaults(capsys):
     assert "collapse-figures in the working directory" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["simulate", "gaussian", "--m", "3"], "did you mean --M?"),
-    (["simulate", "linreg", "--sigma", "2"], "did you mean --sigma2?"),
-    (["simulate", "linreg", "--sig", "2"], "did you mean --sigma2?"),  # no silent abbreviation
-    (["simulate", "linreg", "--M", "3"], "--M is an option of gaussian, not of linreg"),
-    (["simulate", "linreg", "--regime", "acumulate"], "did you mean accumulate?"),
-    (["verify", "linreg/replace/fixd"], "did you mean linreg/replace/fixed?"),
-    (["verify", "--d", "4"], "name a law or a model, e.g. `collapse verify linreg --d ...`"),
-    (["verify", "linreg", "--dim", "3"], "--dim is not a linreg config option"),
-    (["verify", "linreg/replace/fixed", "--design", "shared"], "the law is for design=fixed, not design=shared"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["simulate", "gaussian", "--m", "3"], "did you mean --M?"),
+        (["simulate", "linreg", "--sigma", "2"], "did you mean --sigma2?"),
+        (["simulate", "linreg", "--sig", "2"], "did you mean --sigma2?"),  # no silent abbreviation
+        (["simulate", "linreg", "--M", "3"], "--M is an option of gaussian, not of linreg"),
+        (["simulate", "linreg", "--regime", "acumulate"], "did you mean accumulate?"),
+        (["verify", "linreg/replace/fixd"], "did you mean linreg/replace/fixed?"),
+        (["verify", "--d", "4"], "name a law or a model, e.g. `collapse verify linreg --d ...`"),
+        (["verify", "linreg", "--dim", "3"], "--dim is not a linreg config option"),
+        (["verify", "linreg/replace/fixed", "--design", "shared"], "the law is for design=fixed, not design=shared"),
+    ],
+)
 def test_typos_and_misplaced_options_get_one_helpful_line(capsys, argv, message):
     status, out, err = _run(capsys, *argv)
     assert status == 2 and out == "" and err.count("\n") == 1 and message in err, err
@@ -155,10 +206,12 @@ def test_collapse_alone_lists_the_commands_and_version(capsys):
 def test_verify_a_law_at_my_config(capsys):
     status, out, err = _run(capsys, "verify", "linreg/replace/fixed", *SMALL)
     assert status == 0, err
+    assert "Holm step-down over 3 scored checks at family-wise false-alarm rate 0.001 (0 refused)" in out
     assert "Holm step-down over 3 scored checks" in out and "critical |z|" in out and "z*" in out
     assert "largest |z|" in out and "seeds for 99% power" in out and "verdict: PASS" in out
-    status, out, err = _run(capsys, "verify", "linreg/replace/fixed", *SMALL, "--json",
-                            "--generations-checked", "1", "5")
+    status, out, err = _run(
+        capsys, "verify", "linreg/replace/fixed", *SMALL, "--json", "--generations-checked", "1", "5"
+    )
     data = json.loads(out)
     assert status == 0 and data["verdict"] == "pass" and data["correction"] == "holm"
     assert data["laws"][0]["config"]["d"] == 4 and data["laws"][0]["config"]["T"] == 20
@@ -201,8 +254,13 @@ def test_output_to_a_closed_pipe_ends_quietly():
     proc.stdout.close()  # the reader is gone before the first write
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0 and err == b""
-    shell = subprocess.run(["bash", "-c", "set -o pipefail; " + " ".join(cmd) + " | head -1"], capture_output=True,
-                           text=True, timeout=120, check=False)
+    shell = subprocess.run(
+        ["bash", "-c", "set -o pipefail; " + " ".join(cmd) + " | head -1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert shell.returncode == 0 and shell.stderr == "" and shell.stdout.startswith("linreg/replace/fixed")
 
 

@@ -32,8 +32,11 @@ def _by_hand(metric, regime, estimator, dim, real_fraction):
             "w2_sq": SIGMA2 * (N / M + 2 * (1 - f**N)) if unb else 2 * SIGMA2 * (1 - f**N),
         }[metric]
     if regime == "accumulate":
-        ratios = [1.0] + [1 - 1 / (i * (i * M - 1)) for i in range(2, 61)] if unb else \
-            [1 - 1 / (M * i * i) for i in range(1, 61)]
+        ratios = (
+            [1.0] + [1 - 1 / (i * (i * M - 1)) for i in range(2, 61)]
+            if unb
+            else [1 - 1 / (M * i * i) for i in range(1, 61)]
+        )
         beta = np.cumprod(ratios)
         previous = np.concatenate([[1.0], beta[:-1]])
         mse = dim * SIGMA2 / M * np.cumsum(previous / N**2) if unb else dim * SIGMA2 * (1 - beta)
@@ -48,8 +51,12 @@ def _by_hand(metric, regime, estimator, dim, real_fraction):
         alpha.append(v[0])
         beta.append(v[1])
     alpha, beta = np.array(alpha), np.array(beta)
-    return {"mean_sq_error": dim * SIGMA2 * alpha, "variance": beta, "std": np.sqrt(beta),
-            "log_det": dim * np.log(beta)}[metric]
+    return {
+        "mean_sq_error": dim * SIGMA2 * alpha,
+        "variance": beta,
+        "std": np.sqrt(beta),
+        "log_det": dim * np.log(beta),
+    }[metric]
 
 
 GAUSSIAN = [law for law in LAWS.values() if law.model == "gaussian"]
@@ -70,7 +77,8 @@ def test_gaussian_laws_predict_for_the_config_they_are_checked_at():
     mine = GaussianConfig(dim=2, M=40, sigma2=0.5, generations=10, regime="mix", real_fraction=0.5)
     from model_collapse.theory import gaussian as tg
 
-    np.testing.assert_allclose(law.at(mine).predict(mine, np.arange(1, 11)),
-                               tg.predict("mean_sq_error", "mix", "unbiased", np.arange(1, 11), dim=2, M=40,
-                                          sigma2=0.5, real_fraction=0.5))
+    np.testing.assert_allclose(
+        law.at(mine).predict(mine, np.arange(1, 11)),
+        tg.predict("mean_sq_error", "mix", "unbiased", np.arange(1, 11), dim=2, M=40, sigma2=0.5, real_fraction=0.5),
+    )
     assert law.at(mine).generations == (1, 2, 5, 10)

@@ -42,8 +42,10 @@ def _z_rejections(verdict, predicted, mean_shift, *, cfg=None, level=LEVEL, seed
     rng = np.random.default_rng(seed)
     x = rng.normal(predicted + mean_shift, 1.0, size=(reps, seeds))
     mean, sem = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(seeds)
-    fails = [not verdict.passes(verdict.test(predicted, m, s, seeds, cfg=cfg)[1], level)
-             for m, s in zip(mean, sem, strict=True)]
+    fails = [
+        not verdict.passes(verdict.test(predicted, m, s, seeds, cfg=cfg)[1], level)
+        for m, s in zip(mean, sem, strict=True)
+    ]
     return float(np.mean(fails))
 
 
@@ -144,14 +146,31 @@ def test_deterministic_metrics_are_compared_within_a_tolerance_not_by_float_equa
 
 
 def test_refusal_is_the_z_kinds_alone():
+    """A z-kind refuses skew that inflates the tail it rejects in, until the seeds make that tail honest.
+
+    Positive skew inflates the Studentized mean's lower tail and thins its upper one (Hall
+    1992), so a two-sided check is refused for either sign, an upper-bound check (it rejects
+    large z) only for negative skew, a lower-bound check only for positive skew; the thinned
+    tail is conservative and is never refused, at any seed count.
+    """
     level = 1e-3 / 300
-    for v in (Expectation(), UpperBound(), LowerBound(), Asymptotic(lambda c: 0.1)):
+    inflating = [
+        (Expectation(), (5.0, -5.0), "two-sided"),
+        (UpperBound(), (-5.0,), "upper"),
+        (LowerBound(), (5.0,), "lower"),
+        (Asymptotic(lambda c: 0.1), (5.0, -5.0), "two-sided"),
+    ]
+    for v, skews, side in inflating:
         assert v.refusal(0.0, 100, level) is None
         assert "infinite" in v.refusal(math.inf, 10**6, level)
-        why = v.refusal(5.0, 2048, level)
-        assert why is not None and "needs >=" in why
-        need = int(why.split(">= ")[1].split(" ")[0].replace(",", ""))
-        assert v.refusal(5.0, need, level) is None
+        for skew in skews:
+            why = v.refusal(skew, 2048, level)
+            assert why is not None and "needs >=" in why and f"{side} tail" in why, why
+            need = int(why.split(">= ")[1].split(" ")[0].replace(",", ""))
+            assert need > 2048 and need == int(v.honest_seeds(skew, level))
+            assert v.refusal(skew, need, level) is None and v.refusal(skew, need - 1, level) is not None
+    for v, skew in ((UpperBound(), 5.0), (LowerBound(), -5.0)):  # the conservative tail
+        assert v.refusal(skew, 2, level) is None and int(v.honest_seeds(skew, level)) == 1
     for v in (Probability(), Distribution(), Deterministic()):
         assert v.refusal(math.inf, 10, level) is None
 
@@ -195,8 +214,15 @@ def test_power_seeds_deliver_the_promised_power():
 
 
 def test_kind_names_and_objects():
-    assert set(VERDICTS) == {"expectation", "upper_bound", "lower_bound", "asymptotic", "probability", "distribution",
-                             "deterministic"}
+    assert set(VERDICTS) == {
+        "expectation",
+        "upper_bound",
+        "lower_bound",
+        "asymptotic",
+        "probability",
+        "distribution",
+        "deterministic",
+    }
     assert as_verdict("upper_bound") == UpperBound() and as_verdict(UpperBound()) == UpperBound()
     with pytest.raises(ValueError, match="tolerance"):
         as_verdict("asymptotic")
