@@ -178,6 +178,7 @@ def _config_option(group, name: str, kind, docs: list[str], choices, default, no
         text += f"; one of: {', '.join(choices)}"
     if note:
         text += f"; {note}"
+    text = text.replace("%", "%%")  # argparse formats help with %: a literal "10%" must not be read as a code
     if kind is bool:
         group.add_argument(flag, dest=f"cfg_{name}", action=_BoolAction, default=default, help=text)
         return
