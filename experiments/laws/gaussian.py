@@ -32,13 +32,13 @@ from numpy.typing import ArrayLike
 
 from ...theory import gaussian as tg
 from ..models.gaussian import GaussianConfig
-from .references import ALEMOHAMMAD, DEY_DONOHO, KAZDAN, SHUMAILOV
+from .references import ALEMOHAMMAD, BERTRAND, DEY_DONOHO, KAZDAN, SHUMAILOV
 from .registry import Law, register_law, setting
 from .verdicts import Expectation, UpperBound
 
 __all__ = ["HEAVY", "TAME", "curve", "formula"]
 
-_REFS = {"replace": SHUMAILOV, "accumulate": DEY_DONOHO, "mix": ALEMOHAMMAD}
+_REFS = {"replace": SHUMAILOV, "accumulate": DEY_DONOHO, "mix": ALEMOHAMMAD, "augment": BERTRAND}
 _VERDICT = {"exact expectation": Expectation, "upper bound": UpperBound}
 TAME = (1, 2, 5, 10, 20, 40, 60)
 HEAVY = (1, 2, 4, 5)
@@ -48,6 +48,13 @@ _BETA_ACC = {"unbiased": "beta_n = prod_{2<=i<=n} (1 - 1/(i(iM-1)))", "mle": "be
 _MIX = (
     "(alpha_n, beta_n) = A (alpha_{n-1}, beta_{n-1}) + c from (0, 1), A = [[m^2/M^2, m/M^2], "
     "[km/(MD), (m-1+k/M)/D]], c = (k/M^2, (k-1+m/M)/D), k = real_fraction M fresh real samples, m = M - k"
+)
+
+
+_AUGMENT = (
+    "(alpha_n, beta_n, g_n) = A (alpha_{n-1}, beta_{n-1}, g_{n-1}) + c from (0, 1, 0), A = [[m^2/M^2, m/M^2, "
+    "2m/M^2], [km/(MD), m(M-1)/(MD), -2m/(MD)], [0, 0, m/M]], c = (k/M^2, k(M-1)/(MD), k/M), g_n = k E[(rbar - mu)."
+    "(mu_n - mu)]/tr Sigma, k = real_fraction M real samples kept from generation 1 (mean rbar), m = M - k"
 )
 
 
@@ -95,6 +102,15 @@ def formula(metric: str, regime: str, estimator: str, dim: int) -> str:
         }.get(metric)
         if lhs:
             return f"{lhs}, {_MIX}, D = {D}"
+    if regime == "augment":
+        lhs = {
+            "mean_sq_error": "E||mu_n - mu||^2 = dim sigma2 alpha_n",
+            "variance": "E tr Sigma_n/tr Sigma = beta_n",
+            "std": "E sqrt(tr Sigma_n/tr Sigma) <= sqrt(beta_n) (Jensen)",
+            "log_det": "E log det(Sigma_n Sigma^-1) <= dim log beta_n (Jensen)",
+        }.get(metric)
+        if lhs:
+            return f"{lhs}, {_AUGMENT}, D = {D}"
     raise ValueError(f"no formula for {metric} under {regime} ({estimator})")
 
 
@@ -112,7 +128,7 @@ def curve(
             dim=cfg.dim,
             M=cfg.M,
             sigma2=cfg.sigma2,
-            real_fraction=cfg.real_fraction if regime == "mix" else None,
+            real_fraction=cfg.real_fraction if regime in ("mix", "augment") else None,
             statistic=statistic,
         )
 
@@ -134,7 +150,7 @@ def _same_kind(metric: str, kind: str):
 def _register() -> None:
     other = {"unbiased": "mle", "mle": "unbiased"}
     for estimator in ("unbiased", "mle"):
-        for regime in ("replace", "accumulate", "mix"):
+        for regime in ("replace", "accumulate", "mix", "augment"):
             for dim in (1, 3):
                 cfg = GaussianConfig(
                     dim=dim,
@@ -155,6 +171,9 @@ def _register() -> None:
                     if kind == "upper bound":
                         # Wrong: "accumulating (or mixing) collapses like replacing".
                         perturbed = curve(metric, "replace", estimator)
+                    elif regime == "augment":
+                        # Wrong: "reusing the real data is as good as fresh real data" (mix's law).
+                        perturbed = curve(metric, "mix", estimator)
                     elif metric == "mean_sq_error":
                         perturbed = curve(metric, regime, estimator, shift=1)  # off by one generation
                     else:  # the other estimator's law (unbiased vs MLE)
@@ -166,7 +185,7 @@ def _register() -> None:
                         Law(
                             id=f"gaussian/{regime}/{estimator}/{metric}/dim{dim}",
                             title=f"{formula(metric, regime, estimator, dim)} ({regime}, {estimator} covariance)",
-                            reference=KAZDAN if (dim > 1 and regime != "mix") else _REFS[regime],
+                            reference=KAZDAN if (dim > 1 and regime in ("replace", "accumulate")) else _REFS[regime],
                             config=cfg,
                             metric=metric,
                             verdict=_VERDICT[kind](),
@@ -174,7 +193,13 @@ def _register() -> None:
                             perturbed=perturbed,
                             variance=variance,
                             generations=HEAVY if (regime == "replace" and metric != "log_det") else TAME,
-                            covers=setting("gaussian", _same_kind(metric, kind), regime=regime, estimator=estimator),
+                            covers=setting(
+                                "gaussian",
+                                _same_kind(metric, kind),
+                                regime=regime,
+                                estimator=estimator,
+                                real_resample=False,
+                            ),
                         )
                     )
 

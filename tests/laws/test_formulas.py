@@ -2,7 +2,7 @@
 
 The titles are documentation, but a wrong one would mislead: this evaluates each
 stated formula with NumPy and SciPy (``c4``, digamma sums, the accumulate products,
-the mix recursion) and compares it with the law's own prediction.
+the mix and augment recursions) and compares it with the law's own prediction.
 """
 
 import numpy as np
@@ -43,6 +43,26 @@ def _by_hand(metric, regime, estimator, dim, real_fraction):
         return {"mean_sq_error": mse, "variance": beta, "std": np.sqrt(beta), "log_det": dim * np.log(beta)}[metric]
     k = round(real_fraction * M)
     m = M - k
+    if regime == "augment":  # the three-state recursion stated in the title
+        A3 = np.array(
+            [
+                [m * m / M**2, m / M**2, 2 * m / M**2],
+                [k * m / (M * D), m * (M - 1) / (M * D), -2 * m / (M * D)],
+                [0.0, 0.0, m / M],
+            ]
+        )
+        c3 = np.array([k / M**2, k * (M - 1) / (M * D), k / M])
+        v, rows = np.array([0.0, 1.0, 0.0]), []
+        for _ in N:
+            v = A3 @ v + c3
+            rows.append(v.copy())
+        alpha, beta = np.array(rows)[:, 0], np.array(rows)[:, 1]
+        return {
+            "mean_sq_error": dim * SIGMA2 * alpha,
+            "variance": beta,
+            "std": np.sqrt(beta),
+            "log_det": dim * np.log(beta),
+        }[metric]
     A = np.array([[m * m / M**2, m / M**2], [k * m / (M * D), (m - 1 + k / M) / D]])
     c = np.array([k / M**2, (k - 1 + m / M) / D])
     v, alpha, beta = np.array([0.0, 1.0]), [], []
