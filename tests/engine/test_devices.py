@@ -48,15 +48,19 @@ def _run(devices: int, models) -> dict:
     return json.loads(proc.stdout)
 
 
-# The default suite: every model in float64 and the LAPACK case in float32 (both precisions,
-# both samplers); -m slow adds every model in float32.
+# The default suite: regression in float64 and the Gaussian LAPACK case in float32 (both
+# precisions, both samplers, both models); -m slow adds every model's first example in
+# both precisions.
 def _names():
     import model_collapse.experiments as ex
 
     return tuple(ex.MODELS)
 
 
-MODELS = [_names() + ("gaussian-lapack32",), pytest.param(tuple(n + "32" for n in _names()), marks=pytest.mark.slow)]
+MODELS = [
+    ("linreg", "gaussian-lapack32"),
+    pytest.param(_names() + tuple(n + "32" for n in _names()), marks=pytest.mark.slow),
+]
 
 
 @pytest.mark.parametrize("models", MODELS, ids=lambda m: "-".join(m))
