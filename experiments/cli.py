@@ -64,8 +64,11 @@ def _simulate(args) -> int:
     cfg = _config_from_args(model, args)
     result = run(cfg, args.seeds, args.seed, chunk_size=args.chunk_size, progress=False if args.quiet else None)
     theory = model.theory(cfg, result.generation, args.convention)
+    kinds = model.theory_kinds(cfg)
     if args.json:
         out = result.to_json(theory)
+        # What each theory curve is: an exact expectation, or a bound (read as one, not as a law).
+        out["theory_kind"] = {m: (kinds.get(m) if theory.get(m) is not None else None) for m in theory}
         out["convention"] = args.convention
         json.dump(out, sys.stdout)
         sys.stdout.write("\n")
@@ -73,7 +76,8 @@ def _simulate(args) -> int:
     print(f"{model.name} {cfg}  seeds={result.seeds} seed={result.seed}")
     for metric, summary in result.metrics.items():
         curve = theory.get(metric)
-        print(f"\n{metric}")
+        kind = kinds.get(metric) if curve is not None else None
+        print(f"\n{metric}" + (f"  (theory: {kind})" if kind else "  (no theory curve)"))
         print(f"{'gen':>5} {'mean':>12} {'sem':>10} {'q0.05':>12} {'median':>12} {'q0.95':>12} {'theory':>12}")
         q = summary.quantiles
         for g in range(len(result.generation)):
