@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from .checks import _check_common, _generations, _out, _real_count
 from .mix import mix_derivation
 from .replace import replace_derivation
-from .symbolic import _expect, _fit_denominator, _k, _lam, _Mdisp, _n, _q
+from .symbolic import _affine_iterates, _affine_numeric, _expect, _fit_denominator, _k, _Mdisp, _n, _q
 
 _DIM = 2  # the step is derived in 2-D with a general covariance, then shown to depend on traces only
 
@@ -302,24 +302,12 @@ def augment_derivation(estimator: str) -> dict[str, object]:
 # ---------------------------------------------------------------------------
 @functools.cache
 def _augment_numeric(estimator: str) -> dict[str, Callable]:
-    ag = augment_derivation(estimator)
-    return {
-        "A": _lam(ag["A"], [_k, _Mdisp]),
-        "c": _lam(ag["c"], [_k, _Mdisp]),
-        "stationary": _lam(ag["stationary"], [_k, _Mdisp]),
-    }
+    return _affine_numeric(augment_derivation(estimator))
 
 
 def _augment_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     """v_n = (alpha_n, beta_n, g_n), n = 0..n_max, by iterating the derived recursion (exact)."""
-    num = _augment_numeric(estimator)
-    A = np.asarray(num["A"](float(k), float(M)), dtype=np.float64)
-    c = np.asarray(num["c"](float(k), float(M)), dtype=np.float64).reshape(3)
-    v = np.empty((n_max + 1, 3))
-    v[0] = (0.0, 1.0, 0.0)
-    for i in range(1, n_max + 1):
-        v[i] = A @ v[i - 1] + c
-    return v
+    return _affine_iterates(_augment_numeric(estimator), k, M, (0.0, 1.0, 0.0), n_max)
 
 
 def augment_mean_sq_error(

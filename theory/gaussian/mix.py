@@ -16,7 +16,17 @@ from numpy.typing import ArrayLike
 
 from .checks import _check_common, _generations, _out, _real_count
 from .replace import replace_derivation
-from .symbolic import _expect, _fit_denominator, _k, _lam, _linear_coefficients, _Mdisp, _n, _q
+from .symbolic import (
+    _affine_iterates,
+    _affine_numeric,
+    _expect,
+    _fit_denominator,
+    _k,
+    _linear_coefficients,
+    _Mdisp,
+    _n,
+    _q,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -180,24 +190,12 @@ def mix_derivation(estimator: str) -> dict[str, object]:
 # ---------------------------------------------------------------------------
 @functools.cache
 def _mix_numeric(estimator: str) -> dict[str, Callable]:
-    mx = mix_derivation(estimator)
-    return {
-        "A": _lam(mx["A"], [_k, _Mdisp]),
-        "c": _lam(mx["c"], [_k, _Mdisp]),
-        "stationary": _lam(mx["stationary"], [_k, _Mdisp]),
-    }
+    return _affine_numeric(mix_derivation(estimator))
 
 
 def _mix_curves(estimator: str, M: int, k: int, n_max: int) -> np.ndarray:
     """v_n = (alpha_n, beta_n), n = 0..n_max, by iterating the derived recursion."""
-    num = _mix_numeric(estimator)
-    A = np.asarray(num["A"](float(k), float(M)), dtype=np.float64)
-    c = np.asarray(num["c"](float(k), float(M)), dtype=np.float64).reshape(2)
-    v = np.empty((n_max + 1, 2))
-    v[0] = (0.0, 1.0)
-    for i in range(1, n_max + 1):
-        v[i] = A @ v[i - 1] + c
-    return v
+    return _affine_iterates(_mix_numeric(estimator), k, M, (0.0, 1.0), n_max)
 
 
 def mix_mean_sq_error(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import sympy as sp
 from sympy.stats import ChiSquared, Normal
 from sympy.stats import E as _stats_E
@@ -311,3 +312,19 @@ def _lam(expr: sp.Expr, args) -> Callable:
 
     expr = expr.applyfunc(merge) if isinstance(expr, sp.MatrixBase) else merge(expr)
     return sp.lambdify(args, expr, modules=["scipy", "numpy"])
+
+
+def _affine_numeric(derivation: Mapping[str, sp.Expr]) -> dict[str, Callable]:
+    """Lambdified ``A``, ``c`` and ``stationary`` of a derived recursion ``v_n = A v_{n-1} + c`` in ``(k, M)``."""
+    return {key: _lam(derivation[key], [_k, _Mdisp]) for key in ("A", "c", "stationary")}
+
+
+def _affine_iterates(num: Mapping[str, Callable], k: int, M: int, v0: tuple[float, ...], n_max: int) -> np.ndarray:
+    """``v_n``, ``n = 0..n_max``, by iterating ``v_n = A v_{n-1} + c`` from ``v0`` (exact, in float64)."""
+    A = np.asarray(num["A"](float(k), float(M)), dtype=np.float64)
+    c = np.asarray(num["c"](float(k), float(M)), dtype=np.float64).reshape(len(v0))
+    v = np.empty((n_max + 1, len(v0)))
+    v[0] = v0
+    for i in range(1, n_max + 1):
+        v[i] = A @ v[i - 1] + c
+    return v
