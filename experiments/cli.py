@@ -149,7 +149,7 @@ def _verify(args) -> int:
     if args.list:
         width = max(len(law.id) for law in laws)
         for law in laws:
-            print(f"{law.id:{width}s}  {law.kind:12s} {law.title}")
+            print(f"{law.id:{width}s}  {law.kind:12s} {law.status:12s} {law.title}  [{law.source}]")
         return 0
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
     checks, results = verify(
@@ -241,17 +241,22 @@ def _print_verification(checks, summary, alpha: float, outcome: str) -> None:
         "\nz*: the critical value this check faced at its Holm step (p > level passes); "
         "sem~: from the theory's variance of the metric"
     )
-    print(f"\n{'law':{width}s}  {'kind':12s} {'seeds':>8} {'seeds for 99% power':>20} {'largest |z|':>12}  verdict")
+    print(
+        f"\n{'law':{width}s}  {'kind':12s} {'source':12s} {'seeds':>8} {'seeds for 99% power':>20} "
+        f"{'largest |z|':>12}  verdict"
+    )
     for s in summary:
         power = "-" if s["power"] is None else f"{s['power']:,}" + (" SHORT" if s["seeds"] < s["power"] else "")
         largest = "-" if s["largest_z"] is None else f"{s['largest_z']:.2f}"
         print(
-            f"{s['law'].id:{width}s}  {s['law'].kind:12s} {s['seeds']:8,d} {power:>20} {largest:>12}  "
+            f"{s['law'].id:{width}s}  {s['law'].kind:12s} {s['law'].status:12s} {s['seeds']:8,d} {power:>20} "
+            f"{largest:>12}  "
             f"{'FAIL' if s['verdict'] == 'fail' else s['verdict']}"
         )
     print(
         "seeds for 99% power: from this many seeds the check rejects the law's deliberately wrong twin with "
-        "probability 0.99 (SHORT: fewer were run)"
+        "probability 0.99 (SHORT: fewer were run); source: 'published' (a paper states the law) or 'derived "
+        "here' (`collapse cite LAW` names the paper and theorem)"
     )
     for c in refused:
         print(f"refused {c.law} at generation {c.generation}: {c.refused}")
@@ -359,15 +364,22 @@ def _cache(args) -> int:
 
 
 def _cite(args) -> int:
-    from .laws import LAWS, select_laws
+    from .laws import LAWS, citations, select_laws
 
+    if args.law == "package":
+        print(_package_bibtex())
+        return 0
     laws = list(LAWS.values()) if args.law == "all" else select_laws([args.law])
-    seen = []
-    for law in laws:
-        if law.reference not in seen:
-            seen.append(law.reference)
-    print("\n\n".join(ref.bibtex() for ref in seen))
+    print(citations(laws))
     return 0
+
+
+def _package_bibtex() -> str:
+    from .engine.runner import package_metadata
+    from .laws.references import package_bibtex
+
+    pkg = package_metadata()
+    return package_bibtex(pkg["version"], pkg["commit"])
 
 
 def _start_processes(args) -> None:

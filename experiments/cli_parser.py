@@ -367,8 +367,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.collapse_parsers[("cache",)] = cache
 
-    cite = sub.add_parser("cite", help="print BibTeX for a law (id or prefix)")
-    cite.add_argument("law", metavar="LAW", help="a law id, a prefix such as linreg/accumulate, or 'all'")
+    cite = sub.add_parser(
+        "cite",
+        help="print BibTeX: of the papers behind laws (id or prefix), or of this package",
+        description="BibTeX of the paper behind each law (its note says whether the paper states the law or the "
+        "package derived it in the paper's setting), or of the package itself ('package').",
+    )
+    cite.add_argument(
+        "law", metavar="LAW", help="a law id, a prefix such as linreg/accumulate, 'all', or 'package' (this package)"
+    )
     parser.collapse_parsers[("cite",)] = cite
 
     fig = sub.add_parser("figures", help="regenerate every figure (PDF and PNG)")

@@ -12,8 +12,8 @@ from pathlib import Path
 from scipy import stats as sps
 
 from .engine.cache import cached_run
-from .engine.runner import Result
-from .laws import DEFAULT_ALPHA, Check, Law, power_seeds, select_laws, status, verify
+from .engine.runner import Result, package_metadata
+from .laws import DEFAULT_ALPHA, Check, Law, citations, power_seeds, select_laws, status, verify
 from .models.config import config_dict, config_hash
 
 __all__ = ["QUICK_SEEDS", "build_report", "reproduce", "write_report"]
@@ -57,6 +57,9 @@ def build_report(
                 "verdict_kind": law.kind,
                 "metric": law.metric,
                 "reference": dataclasses.asdict(law.reference),
+                "status": law.status,
+                "statement": law.statement,
+                "source": law.source,
                 "config": config_dict(law.config),
                 "config_hash": key,
                 "seeds": res.seeds,
@@ -71,6 +74,7 @@ def build_report(
             }
         )
     return {
+        "package": package_metadata(),
         "alpha": alpha,
         "checks": len(checks),
         "refused_checks": sum(c.refused is not None for c in checks),
@@ -91,6 +95,7 @@ def build_report(
         "passed": all(e["passed"] for e in entries),
         "verdict": status(checks),
         "laws": entries,
+        "bibtex": citations(laws),
     }
 
 
@@ -128,19 +133,19 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
         )
         + f"). Verdict: **{verdict}**.",
         "",
-        "| law | formula | paper, theorem | kind | seeds | seeds for 99% power | generations | largest \\|z\\| "
-        "| verdict |",
+        "| law | formula | source | kind | seeds | seeds for 99% power | generations | largest \\|z\\| | verdict |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    pkg = report.get("package")
+    if pkg:
+        commit = f", commit `{pkg['commit']}`" if pkg["commit"] else ""
+        lines[1:1] = ["", f"{pkg['name']} {pkg['version']}{commit}."]
     for e in report["laws"]:
-        ref = e["reference"]
         gens = ",".join(str(c["generation"]) + ("*" if c["refused"] else "") for c in e["checks"])
         maxz = "-" if e["max_abs_z"] is None else f"{e['max_abs_z']:.2f}"
-        names = [a.split(",")[0].strip() for a in ref["authors"].split(" and ")]
-        who = names[0] if len(names) == 1 else (" & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
         law_verdict = e.get("verdict", "pass" if e["passed"] else "fail")
         lines.append(
-            f"| `{e['id']}` | {_cell(e['title'])} | {who} {ref['year']}, {ref['theorem'].split('(')[0].strip()} "
+            f"| `{e['id']}` | {_cell(e['title'])} | {_cell(e['source'])} "
             f"| {e['kind']} | {e['seeds']} | {e['power']['wrong_law_rejected_from_seeds']} | {gens} | {maxz} "
             f"| {'FAIL' if law_verdict == 'fail' else law_verdict} |"
         )
@@ -157,7 +162,11 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
         "seeds for 99% power: the seed count from which the same check rejects the law's deliberately wrong twin",
         "(off by one generation, the other estimator, 1/i for 1/i^2, or a bound that is too tight) with",
         "probability at least 0.99, estimated from this run's standard deviations (or the theory's variance).",
+        "source: 'published' where the paper states the law (theorem or equation as the paper numbers it);",
+        "'derived here' where the package derived it, in the setting of the paper named (its BibTeX below).",
     ]
+    if report.get("bibtex"):
+        lines += ["", "## BibTeX of the papers behind these laws", "", "```bibtex", report["bibtex"], "```"]
     md = outdir / "report.md"
     _atomic_text(md, "\n".join(lines) + "\n")
     return [js, md]

@@ -302,3 +302,23 @@ def test_boolean_config_fields_parse_false_as_false():
             parser.parse_args(bad)
     text = parser.format_help()
     assert "--flag [true|false], --no-flag" in text and "a switch (default: True)" in text
+
+
+def test_cite_package_and_law_and_citation_file_agree(capsys):
+    """``collapse cite package`` is the package's BibTeX; ``CITATION.cff`` has the same version and date."""
+    import tomllib
+    from pathlib import Path
+
+    from model_collapse.experiments.laws.references import RELEASE_DATE
+
+    root = Path(__file__).resolve().parents[1]
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    cff = (root / "CITATION.cff").read_text()
+    assert f"\nversion: {version}\n" in cff and f"\ndate-released: {RELEASE_DATE}\n" in cff
+    status, out, _ = _run(capsys, "cite", "package")
+    assert status == 0 and out.startswith("@software{") and f"version = {{{version}}}" in out
+    status, out, _ = _run(capsys, "cite", "gaussian/accumulate/unbiased/variance/dim1")
+    assert status == 0 and "% gaussian/accumulate/unbiased/variance/dim1: derived here" in out
+    assert "note = {derived here: setting of" in out
+    status, out, _ = _run(capsys, "verify", "--list", "linreg/accumulate/fixed")
+    assert status == 0 and "published" in out and "Gerstgrasser et al. 2024, Theorem 1" in out

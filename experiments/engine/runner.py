@@ -413,13 +413,17 @@ def _run(
     )
 
 
-def _package_version() -> str:
+def package_metadata() -> dict[str, Any]:
+    """The package's name, version and git commit (``None`` outside a git checkout), for every result."""
     from importlib import metadata
 
+    from .cache import _git_commit
+
     try:
-        return metadata.version("model-collapse")
+        version = metadata.version("model-collapse")
     except metadata.PackageNotFoundError:
-        return "0+unknown"
+        version = "0+unknown"
+    return {"name": "model-collapse", "version": version, "commit": _git_commit()}
 
 
 def _qkey(q: float) -> str:
@@ -431,11 +435,9 @@ def _meta(cfg, chunk: int, micro: int, ndev: int, elapsed: float, compile_s: flo
     import scipy
     import sympy
 
-    from .cache import _git_commit
-
     dev = jax.devices()[0]
     return {
-        "package": {"name": "model-collapse", "version": _package_version(), "commit": _git_commit()},
+        "package": package_metadata(),
         "precision": cfg.precision,
         "backend": jax.default_backend(),
         "device_kind": dev.device_kind,

@@ -32,13 +32,21 @@ from numpy.typing import ArrayLike
 
 from ...theory import gaussian as tg
 from ..models.gaussian import GaussianConfig
-from .references import ALEMOHAMMAD, BERTRAND, DEY_DONOHO, KAZDAN, SHUMAILOV
+from .references import ALEMOHAMMAD, BERTRAND, DERIVED_HERE, DEY_DONOHO, KAZDAN, PUBLISHED, SHUMAILOV, Reference
 from .registry import Law, register_law, setting
 from .verdicts import Expectation, UpperBound
 
-__all__ = ["HEAVY", "TAME", "curve", "formula"]
+__all__ = ["HEAVY", "TAME", "attribution", "curve", "formula"]
 
-_REFS = {"replace": SHUMAILOV, "accumulate": DEY_DONOHO, "mix": ALEMOHAMMAD, "augment": BERTRAND}
+_SETTING = {
+    "accumulate": (DEY_DONOHO, "the augment (accumulate) workflow of Dey & Donoho 2024 and Kazdan et al. 2024"),
+    "mix": (ALEMOHAMMAD, "the fresh-data loop of Alemohammad et al. 2024 (fresh real samples every generation)"),
+    "augment": (
+        BERTRAND,
+        "iterative retraining on a fixed real dataset plus synthetic samples (Bertrand et al. 2024; "
+        "Alemohammad et al. 2024's synthetic augmentation loop)",
+    ),
+}
 _VERDICT = {"exact expectation": Expectation, "upper bound": UpperBound}
 TAME = (1, 2, 5, 10, 20, 40, 60)
 HEAVY = (1, 2, 4, 5)
@@ -147,6 +155,27 @@ def _same_kind(metric: str, kind: str):
     return extra
 
 
+def attribution(metric: str, regime: str, estimator: str, dim: int) -> tuple[Reference, str, str]:
+    """``(paper, status, statement)`` of one Gaussian law: who states it, or whose setting it is.
+
+    Shumailov et al. 2024 state, for the unbiased refit under replace, that the variance
+    collapses almost surely while ``E Sigma_n = Sigma`` (a martingale), and a first-order
+    ``W2``; Kazdan et al. 2024 state ``E Sigma_n = (1 - 1/M)^n Sigma`` for the MLE refit.
+    Everything else (the exact ``c4(M)^n``, the digamma drift of ``log det``, the exact
+    ``W2``, every accumulate, mix and augment law) is derived here.
+    """
+    if regime == "replace":
+        if metric == "variance" and estimator == "unbiased":
+            return SHUMAILOV, PUBLISHED, "Theorem 3.1 and its proof: E Sigma_n = Sigma, Sigma_n -> 0 almost surely"
+        if metric == "variance" and estimator == "mle":
+            return KAZDAN, PUBLISHED, "Gaussian refitting under replace: E Sigma_n = (1 - 1/M)^n Sigma (MLE)"
+        if estimator == "unbiased":
+            return SHUMAILOV, DERIVED_HERE, "setting of Shumailov et al. 2024, Theorem 3.1 (unbiased refit, replace)"
+        return KAZDAN, DERIVED_HERE, "setting of Kazdan et al. 2024 (MLE refit, replace)"
+    paper, where = _SETTING[regime]
+    return paper, DERIVED_HERE, f"setting of {where}"
+
+
 def _register() -> None:
     other = {"unbiased": "mle", "mle": "unbiased"}
     for estimator in ("unbiased", "mle"):
@@ -181,11 +210,14 @@ def _register() -> None:
                     variance = None
                     if tg.law_kind(metric, regime, estimator, dim, "var") == "exact variance":
                         variance = curve(metric, regime, estimator, statistic="var")
+                    paper, status, statement = attribution(metric, regime, estimator, dim)
                     register_law(
                         Law(
                             id=f"gaussian/{regime}/{estimator}/{metric}/dim{dim}",
                             title=f"{formula(metric, regime, estimator, dim)} ({regime}, {estimator} covariance)",
-                            reference=KAZDAN if (dim > 1 and regime in ("replace", "accumulate")) else _REFS[regime],
+                            reference=paper,
+                            status=status,
+                            statement=statement,
                             config=cfg,
                             metric=metric,
                             verdict=_VERDICT[kind](),

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from ...theory import linreg as theory_linreg
 from ..models.linreg import LinRegConfig, shared_design_trace_inverse
-from .references import DOHMATOB, GERSTGRASSER
+from .references import DERIVED_HERE, DOHMATOB, GERSTGRASSER, PUBLISHED
 from .registry import Law, register_law, setting
 from .verdicts import Expectation, UpperBound
 
@@ -52,6 +52,17 @@ def one_generation(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
     return np.full(np.shape(n), theory_linreg.one_generation_error(cfg.d, cfg.T, cfg.sigma2))
 
 
+_REPLACE_STATEMENT = (
+    "OLS retrained on its own labels: the test error grows linearly in n (the form sigma^2 d n/(T-d-1) as "
+    "restated by Gerstgrasser et al. 2024)"
+)
+_ACCUMULATE_STATEMENT = "Theorem 1: E_test = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 <= pi^2/6 sigma^2 d/(T-d-1)"
+_GIVEN_X_STATEMENT = (
+    "setting of {paper}, conditional on one design X shared by every seed (the paper's proof takes the "
+    "expectation over X too)"
+)
+
+
 def _register() -> None:
     base = {"d": 32, "T": 100, "sigma2": 1.0}
     replace = LinRegConfig(**base, generations=20, regime="replace")
@@ -63,6 +74,8 @@ def _register() -> None:
             id="linreg/replace/fixed",
             title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, fixed design)",
             reference=DOHMATOB,
+            status=PUBLISHED,
+            statement=_REPLACE_STATEMENT,
             config=replace,
             metric="test_error",
             verdict=Expectation(),
@@ -77,6 +90,8 @@ def _register() -> None:
             id="linreg/replace/fresh",
             title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1) (replace, a fresh design every generation)",
             reference=DOHMATOB,
+            status=PUBLISHED,
+            statement=_REPLACE_STATEMENT,
             config=dataclasses.replace(replace, design="fresh"),
             metric="test_error",
             verdict=Expectation(),
@@ -91,6 +106,8 @@ def _register() -> None:
             id="linreg/accumulate/fixed",
             title="E||w_n - w*||^2 = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 (accumulate, fixed design)",
             reference=GERSTGRASSER,
+            status=PUBLISHED,
+            statement=_ACCUMULATE_STATEMENT,
             config=accumulate,
             metric="test_error",
             verdict=Expectation(),
@@ -105,6 +122,8 @@ def _register() -> None:
             id="linreg/accumulate/bound",
             title="E||w_n - w*||^2 <= pi^2/6 sigma^2 d/(T-d-1) at every n (accumulate, fixed design)",
             reference=GERSTGRASSER,
+            status=PUBLISHED,
+            statement=_ACCUMULATE_STATEMENT,
             config=accumulate,
             metric="test_error",
             verdict=UpperBound(),
@@ -121,6 +140,8 @@ def _register() -> None:
             title="E[||w_n - w*||^2 | X] = sigma^2 n tr(X^T X)^-1 at T = d + 2, where the unconditional error "
             "has infinite variance (the honest check there)",
             reference=DOHMATOB,
+            status=DERIVED_HERE,
+            statement=_GIVEN_X_STATEMENT.format(paper="Dohmatob et al. 2024"),
             config=heavy,
             metric="test_error",
             verdict=Expectation(),
@@ -138,6 +159,10 @@ def _register() -> None:
                 id=f"linreg/{regime}/given-X",
                 title=f"E[||w_n - w*||^2 | X] = sigma^2 tr(X^T X)^-1 {weights} ({regime}, one design for all seeds)",
                 reference=GERSTGRASSER if regime == "accumulate" else DOHMATOB,
+                status=DERIVED_HERE,
+                statement=_GIVEN_X_STATEMENT.format(
+                    paper="Gerstgrasser et al. 2024" if regime == "accumulate" else "Dohmatob et al. 2024"
+                ),
                 config=cfg,
                 metric="test_error",
                 verdict=Expectation(),

@@ -18,8 +18,19 @@ __all__ = [
     "GERSTGRASSER",
     "KAZDAN",
     "SHUMAILOV",
+    "PUBLISHED",
+    "DERIVED_HERE",
+    "RELEASE_DATE",
+    "STATUSES",
     "Reference",
+    "package_bibtex",
 ]
+
+PUBLISHED = "published"
+DERIVED_HERE = "derived here"
+# A law's status: a paper states the formula (``published``, with the theorem or
+# equation), or the package derived it in a paper's setting (``derived here``).
+STATUSES = (PUBLISHED, DERIVED_HERE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +74,8 @@ class Reference:
         who = names[0] if len(names) == 1 else (f"{names[0]} & {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
         return f"{who} {self.year}"
 
-    def bibtex(self) -> str:
+    def bibtex(self, note: str | None = None) -> str:
+        """The BibTeX entry; ``note`` (default: :attr:`theorem`) says what of the paper is used."""
         fields = [("author", self.authors), ("title", "{" + self.title + "}")]
         if self.entry == "article":
             fields += [("journal", self.venue), ("volume", self.volume), ("pages", self.pages)]
@@ -76,7 +88,7 @@ class Reference:
             fields += [("eprint", self.arxiv), ("archivePrefix", "arXiv")]
         if self.doi:
             fields.append(("doi", self.doi))
-        fields.append(("note", self.theorem))
+        fields.append(("note", self.theorem if note is None else note))
         body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields if v)
         return f"@{self.entry}{{{self.key},\n{body}\n}}"
 
@@ -159,3 +171,20 @@ BERTRAND = Reference(
     arxiv="2310.00429",
     entry="inproceedings",
 )
+
+
+# The release this source tree is (``CITATION.cff``'s ``date-released``; a test keeps them equal).
+RELEASE_DATE = "2026-11-25"
+
+
+def package_bibtex(version: str, commit: str | None = None) -> str:
+    """The package's own BibTeX entry (``collapse cite package``), as ``CITATION.cff`` gives it."""
+    fields = [
+        ("author", "{model-collapse contributors}"),
+        ("title", "{model-collapse}: a reference reproduction package for the theory of model collapse"),
+        ("year", RELEASE_DATE[:4]),
+        ("version", version),
+        ("note", "Software" + (f", commit {commit}" if commit else "")),
+    ]
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
+    return f"@software{{model_collapse,\n{body}\n}}"

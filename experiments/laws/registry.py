@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..models.config import ConfigError, config_dict
-from .references import Reference
+from .references import DERIVED_HERE, PUBLISHED, STATUSES, Reference
 from .verdicts import Verdict, as_verdict
 
-__all__ = ["LAWS", "Law", "Setting", "law_metadata", "register_law", "select_laws", "setting"]
+__all__ = ["LAWS", "Law", "Setting", "citations", "law_metadata", "register_law", "select_laws", "setting"]
 
 # Choice fields that change how a config is simulated, not what it simulates: a law
 # covers every value of these unless it says otherwise.
@@ -110,7 +110,12 @@ class Law:
     Attributes:
         id: unique, slash-separated (``model/regime/...``).
         title: one line stating the formula.
-        reference: the paper and theorem.
+        reference: the paper: the one that states the law (``status`` "published"),
+            or the one whose setting it is (``status`` "derived here").
+        status: ``"published"`` (the paper states this formula) or ``"derived here"``
+            (the package derived it, in the paper's setting).
+        statement: where: the theorem or equation as the paper numbers it (published),
+            or the paper's setting and what the paper itself states nearby (derived here).
         metric: the metric compared (a name in the model's ``metrics``).
         verdict: the kind of law, an object that owns its test
             (:mod:`model_collapse.experiments.laws.verdicts`); a kind name such as
@@ -134,6 +139,8 @@ class Law:
     id: str
     title: str
     reference: Reference
+    status: str
+    statement: str
     metric: str
     verdict: Verdict
     predict: Callable
@@ -159,6 +166,8 @@ class Law:
         covers: Callable | None = None,
         variance: Callable | None = None,
         *,
+        status: str | None = None,
+        statement: str | None = None,
         kind: str | None = None,
     ):
         if kind is not None:
@@ -169,6 +178,10 @@ class Law:
             raise TypeError(f"{id}: a law needs a verdict (e.g. Expectation())")
         if config is None:
             raise TypeError(f"{id}: a law needs the config it is registered at")
+        if status not in STATUSES:
+            raise ValueError(f"{id}: status must be one of {', '.join(map(repr, STATUSES))}, got {status!r}")
+        if not statement:
+            raise ValueError(f"{id}: a law needs a statement: the theorem it reproduces, or whose setting it is")
         gens = tuple(int(g) for g in generations)
         if not gens or min(gens) < 1 or list(gens) != sorted(set(gens)):
             raise ValueError(f"{id}: generations must be increasing integers >= 1, got {generations!r}")
@@ -176,6 +189,8 @@ class Law:
         set_("id", id)
         set_("title", title)
         set_("reference", reference)
+        set_("status", status)
+        set_("statement", statement)
         set_("metric", metric)
         set_("verdict", as_verdict(verdict))
         set_("predict", as_predictor(predict, config))
@@ -195,6 +210,17 @@ class Law:
     def model(self) -> str:
         """The name of the model the law is about (its config's)."""
         return self.config.model
+
+    @property
+    def source(self) -> str:
+        """One line: ``Gerstgrasser et al. 2024, Theorem 1 (published)`` or ``derived here (... setting)``."""
+        if self.status == PUBLISHED:
+            return f"{self.reference.short()}, {self.statement} ({PUBLISHED})"
+        return f"{DERIVED_HERE}; {self.statement}"
+
+    def bibtex(self) -> str:
+        """The paper's BibTeX, its ``note`` saying what this law takes from it."""
+        return self.reference.bibtex(note=f"{self.status}: {self.statement}")
 
     @property
     def kind(self) -> str:
@@ -257,6 +283,24 @@ def select_laws(patterns: list[str] | None = None) -> list[Law]:
     return chosen
 
 
+def citations(laws: Iterable[Law]) -> str:
+    """BibTeX of the papers behind ``laws``, each once, after ``%`` comment lines naming its laws.
+
+    A paper's ``note`` is what the laws take from it: the statement of a single law (or
+    of laws that share it), else the paper's own summary (:attr:`Reference.theorem`).
+    """
+    by_paper: dict[str, list[Law]] = {}
+    for law in laws:
+        by_paper.setdefault(law.reference.key, []).append(law)
+    blocks = []
+    for group in by_paper.values():
+        ref = group[0].reference
+        notes = {f"{law.status}: {law.statement}" for law in group}
+        comments = [f"% {law.id}: {law.status}; {law.statement}" for law in group]
+        blocks.append("\n".join([*comments, ref.bibtex(note=notes.pop() if len(notes) == 1 else None)]))
+    return "\n\n".join(blocks)
+
+
 def law_metadata(law: Law) -> dict[str, Any]:
     return {
         "id": law.id,
@@ -267,6 +311,9 @@ def law_metadata(law: Law) -> dict[str, Any]:
         "metric": law.metric,
         "config": config_dict(law.config),
         "reference": dataclasses.asdict(law.reference),
+        "status": law.status,
+        "statement": law.statement,
+        "source": law.source,
         "generations": list(law.generations),
         "theory_variance": law.variance is not None,
     }

@@ -34,6 +34,8 @@ def _law(shift=0):
         id=f"small/replace/shift{shift}",
         title="E||w_n - w*||^2 = sigma^2 d n/(T-d-1)",
         reference=REF,
+        status="derived here",
+        statement="a test law",
         config=CFG,
         metric="test_error",
         verdict=Expectation(),

@@ -119,6 +119,8 @@ def test_infinite_variance_regression_check_is_refused_not_scored():
         id="heavy",
         title="",
         reference=next(iter(LAWS.values())).reference,
+        status="derived here",
+        statement="a test law",
         config=cfg,
         metric="test_error",
         kind="expectation",
