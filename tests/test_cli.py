@@ -306,9 +306,9 @@ def test_boolean_config_fields_parse_false_as_false():
 
 def test_cite_package_and_law_and_citation_file_agree(capsys):
     """``collapse cite package`` is the package's BibTeX; ``CITATION.cff`` has the same version and date."""
-    import tomllib
     from pathlib import Path
 
+    import tomllib
     from model_collapse.experiments.laws.references import RELEASE_DATE
 
     root = Path(__file__).resolve().parents[1]
@@ -321,4 +321,4 @@ def test_cite_package_and_law_and_citation_file_agree(capsys):
     assert status == 0 and "% gaussian/accumulate/unbiased/variance/dim1: derived here" in out
     assert "note = {derived here: setting of" in out
     status, out, _ = _run(capsys, "verify", "--list", "linreg/accumulate/fixed")
-    assert status == 0 and "published" in out and "Gerstgrasser et al. 2024, Theorem 1" in out
+    assert status == 0 and "published" in out and "Gerstgrasser et al. 2024, its theorem on accumulating data" in out

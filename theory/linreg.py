@@ -67,6 +67,7 @@ __all__ = [
     "derive_augment_laws",
     "conditional_augment_test_error",
     "conditional_augment_limit",
+    "conditional_augment_skewness",
     "expected_augment_test_error",
     "expected_augment_limit",
 ]
@@ -322,6 +323,7 @@ def accumulate_limit(d_: int, T_: int, sigma2_: float) -> float:
 # Augment (rows 0..k-1 keep generation 1's real labels): derived in .linreg_augment.
 from .linreg_augment import (  # noqa: E402
     conditional_augment_limit,
+    conditional_augment_skewness,
     conditional_augment_test_error,
     derive_augment_laws,
     expected_augment_limit,

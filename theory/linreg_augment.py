@@ -19,6 +19,7 @@ __all__ = [
     "derive_augment_laws",
     "conditional_augment_test_error",
     "conditional_augment_limit",
+    "conditional_augment_skewness",
     "expected_augment_test_error",
     "expected_augment_limit",
 ]
@@ -148,6 +149,34 @@ def conditional_augment_test_error(
         J_, K_ = fJ(J_, K_, b_, c_, sigma2_), fK(J_, K_, b_, c_, sigma2_)
         total[i] = w @ K_
     return np.asarray(total[k], dtype=np.float64)
+
+
+def conditional_augment_skewness(n_: ArrayLike, X_R: ArrayLike, X_S: ArrayLike) -> np.ndarray:
+    """Exact skewness of ``||w_n - w*||^2`` given the design under augment (derived here).
+
+    In the pencil's coordinates ``f = V^{-1} e`` the coordinates of ``f_n`` are independent
+    ``N(0, K_n(b_i))`` (:func:`derive_augment_laws`), so ``||e_n||^2 = f^T V^T V f`` is a Gaussian
+    quadratic form with weights the eigenvalues of ``K^{1/2} V^T V K^{1/2}``; its skewness is
+    ``sqrt(8) sum w^3/(sum w^2)^{3/2}`` (independent of ``sigma2``). ``nan`` at ``n = 0``.
+    """
+    from scipy.linalg import eigh
+
+    X_R, X_S = (np.atleast_2d(np.asarray(x, dtype=np.float64)) for x in (X_R, X_S))
+    b_, c_, _, _ = _pencil(X_R, X_S)
+    G_S = X_S.T @ X_S
+    V = eigh(G_S, X_R.T @ X_R + G_S)[1]
+    W = V.T @ V
+    gens = np.atleast_1d(np.asarray(n_, dtype=np.int64))
+    fJ, fK = (
+        sp.lambdify((*sp.symbols("J_prev K_prev"), b, c, sigma2), derive_augment_laws()["step"][x]) for x in ("J", "K")
+    )
+    J_, K_, out = np.zeros_like(b_), np.zeros_like(b_), np.full(gens.shape, np.nan)
+    for i in range(1, int(gens.max(initial=0)) + 1):
+        J_, K_ = fJ(J_, K_, b_, c_, 1.0), fK(J_, K_, b_, c_, 1.0)
+        root = np.sqrt(np.maximum(K_, 0.0))
+        w = np.linalg.eigvalsh(root[:, None] * W * root[None, :])
+        out[gens == i] = np.sqrt(8.0) * np.sum(w**3) / np.sum(w**2) ** 1.5
+    return out.reshape(np.shape(n_))
 
 
 def conditional_augment_limit(X_R: ArrayLike, X_S: ArrayLike, sigma2_: float) -> float:

@@ -72,6 +72,7 @@ __all__ = [
     "edgeworth_tail_probability",
     "gaussian_mean_sq_error_skewness",
     "gaussian_quadratic_form_skewness",
+    "linreg_augment_skewness",
     "linreg_test_error_skewness",
     "seeds_for_honest_z",
 ]
@@ -350,3 +351,37 @@ def linreg_test_error_skewness(n: ArrayLike, *, d: int, T: int, regime: str, des
     A = np.asarray(_numeric_recursion("linreg")(float(d), float(T - d + 1)), np.float64)
     path = _skewness_path(A, 1 if design == "fixed" else int(gens.max(initial=1)))
     return path[0] * np.ones(gens.shape) if design == "fixed" else path[gens - 1]
+
+
+def linreg_augment_skewness(n: ArrayLike, *, T: int, k: int) -> np.ndarray:
+    """Exact skewness of ``||w_n - w*||^2`` under augment, ``d = 1``, Gaussian design (derived here).
+
+    The real rows ``0..k-1`` keep their labels. With ``A = x^T x ~ chi2_T`` and
+    ``b = x_S^T x_S / A ~ Beta((T-k)/2, k/2)`` independent of ``A``, the error is
+    ``K_n(b) g^2 / A`` with ``g ~ N(0, 1)`` independent of both and
+    ``K_n(b)/sigma^2 = sum_{j<n} b^{2j}(1 + 2b) - 2 b^{n+j}``
+    (:func:`model_collapse.theory.linreg_augment.derive_augment_laws`). So
+    ``E X^m = E K_n^m E g^{2m} E A^{-m}`` with ``E g^{2m} = 1, 3, 15`` and
+    ``E A^{-m} = prod_{i<=m} 1/(T - 2i)``; ``E K_n^m`` is a Beta expectation of a
+    polynomial, exact by Gauss-Jacobi quadrature with enough nodes. Infinite for ``T <= 6``.
+    """
+    from scipy.special import roots_jacobi
+
+    gens = np.atleast_1d(np.asarray(n, dtype=np.int64))
+    if T <= 6:
+        return np.full(gens.shape, np.inf)
+    if not 0 <= k <= T:
+        raise ValueError(f"k must lie in 0..T, got k={k}, T={T}")
+    if k in (0, T):  # b = 1 (replace) or b = 0 (every row real): a point mass
+        b_, wts = np.array([1.0 if k == 0 else 0.0]), np.ones(1)
+    else:  # Beta((T-k)/2, k/2) on b = (1 + x)/2; K_n^3 has degree 6n - 3 < 2 * nodes
+        x, wts = roots_jacobi(3 * int(gens.max(initial=1)) + 8, k / 2 - 1, (T - k) / 2 - 1)
+        b_, wts = (1 + x) / 2, wts / wts.sum()
+    inv = np.cumprod([1.0 / (T - 2), 1.0 / (T - 4), 1.0 / (T - 6)])
+    out = np.empty(gens.shape)
+    for idx, g in np.ndenumerate(gens):
+        j = np.arange(int(g))
+        K = (b_[:, None] ** (2 * j) * (1 + 2 * b_[:, None]) - 2 * b_[:, None] ** (g + j)).sum(axis=1)
+        m1, m2, m3 = (wts @ K**m * c * a for m, c, a in zip((1, 2, 3), (1.0, 3.0, 15.0), inv, strict=True))
+        out[idx] = (m3 - 3 * m1 * m2 + 2 * m1**3) / (m2 - m1**2) ** 1.5
+    return out

@@ -155,20 +155,21 @@ def _same_kind(metric: str, kind: str):
     return extra
 
 
+_NATURE_VARIANCE = "Theorem 3.1 (Gaussian model collapse) and its proof: E Sigma_n = Sigma while Sigma_n -> 0 a.s."
+
+
 def attribution(metric: str, regime: str, estimator: str, dim: int) -> tuple[Reference, str, str]:
     """``(paper, status, statement)`` of one Gaussian law: who states it, or whose setting it is.
 
-    Shumailov et al. 2024 state, for the unbiased refit under replace, that the variance
-    collapses almost surely while ``E Sigma_n = Sigma`` (a martingale), and a first-order
-    ``W2``; Kazdan et al. 2024 state ``E Sigma_n = (1 - 1/M)^n Sigma`` for the MLE refit.
-    Everything else (the exact ``c4(M)^n``, the digamma drift of ``log det``, the exact
-    ``W2``, every accumulate, mix and augment law) is derived here.
+    Shumailov et al. 2024 (Theorem 3.1, Gaussian model collapse) state, for the unbiased
+    refit under replace, that ``Sigma_n -> 0`` almost surely while ``E Sigma_n = Sigma`` (a
+    martingale), and a first-order ``W2``. Everything else (the exact ``c4(M)^n``, the
+    digamma drift of ``log det``, the exact ``W2``, the MLE refit of Kazdan et al. 2024's
+    setting, every accumulate, mix and augment law) is derived here.
     """
     if regime == "replace":
         if metric == "variance" and estimator == "unbiased":
-            return SHUMAILOV, PUBLISHED, "Theorem 3.1 and its proof: E Sigma_n = Sigma, Sigma_n -> 0 almost surely"
-        if metric == "variance" and estimator == "mle":
-            return KAZDAN, PUBLISHED, "Gaussian refitting under replace: E Sigma_n = (1 - 1/M)^n Sigma (MLE)"
+            return SHUMAILOV, PUBLISHED, _NATURE_VARIANCE
         if estimator == "unbiased":
             return SHUMAILOV, DERIVED_HERE, "setting of Shumailov et al. 2024, Theorem 3.1 (unbiased refit, replace)"
         return KAZDAN, DERIVED_HERE, "setting of Kazdan et al. 2024 (MLE refit, replace)"

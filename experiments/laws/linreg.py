@@ -15,11 +15,12 @@ from numpy.typing import ArrayLike
 
 from ...theory import linreg as theory_linreg
 from ..models.linreg import LinRegConfig, shared_design_trace_inverse
-from .references import DERIVED_HERE, DOHMATOB, GERSTGRASSER, PUBLISHED
+from ..models.linreg import theory as _model_theory
+from .references import BERTRAND, DERIVED_HERE, DOHMATOB, GERSTGRASSER, PUBLISHED
 from .registry import Law, register_law, setting
 from .verdicts import Expectation, UpperBound
 
-__all__ = ["bound", "expected", "harmonic_twin", "one_generation"]
+__all__ = ["bound", "cfg_theory", "expected", "harmonic_twin", "one_generation"]
 
 
 def expected(regime: str, shift: int = 0) -> Callable[[LinRegConfig, ArrayLike], np.ndarray]:
@@ -27,12 +28,22 @@ def expected(regime: str, shift: int = 0) -> Callable[[LinRegConfig, ArrayLike],
 
     def predict(cfg, n):
         n = np.asarray(n) + shift
+        if regime == "augment":
+            return cfg_theory(cfg, n)
         if cfg.design == "shared":
             return theory_linreg.conditional_test_error(n, cfg.sigma2, shared_design_trace_inverse(cfg), regime)
         return theory_linreg.expected_test_error(n, cfg.d, cfg.T, cfg.sigma2, regime)
 
     predict.__qualname__ = f"expected[{regime}{f', shift={shift}' if shift else ''}]"
     return predict
+
+
+def cfg_theory(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
+    """The model's own theory curve at ``cfg`` (augment: given the design, or over designs for d = 1)."""
+    curve = _model_theory(cfg, np.asarray(n))["test_error"]
+    if curve is None:
+        raise ValueError(f"no closed form for this config: {cfg}")
+    return curve
 
 
 def harmonic_twin(cfg: LinRegConfig, n: ArrayLike) -> np.ndarray:
@@ -56,7 +67,14 @@ _REPLACE_STATEMENT = (
     "OLS retrained on its own labels: the test error grows linearly in n (the form sigma^2 d n/(T-d-1) as "
     "restated by Gerstgrasser et al. 2024)"
 )
-_ACCUMULATE_STATEMENT = "Theorem 1: E_test = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 <= pi^2/6 sigma^2 d/(T-d-1)"
+_ACCUMULATE_STATEMENT = (
+    "its theorem on accumulating data in linear regression: E_test = sigma^2 d/(T-d-1) sum_{i<=n} 1/i^2 "
+    "<= pi^2/6 sigma^2 d/(T-d-1)"
+)
+_AUGMENT_STATEMENT = (
+    "setting of Bertrand et al. 2024: the first k = real_fraction T rows keep their real labels for good, the "
+    "others are relabelled by the latest fit"
+)
 _GIVEN_X_STATEMENT = (
     "setting of {paper}, conditional on one design X shared by every seed (the paper's proof takes the "
     "expectation over X too)"
@@ -170,6 +188,37 @@ def _register() -> None:
                 perturbed=expected(regime, shift=1),
                 generations=gens,
                 covers=setting("linreg", regime=regime, design="shared"),
+            )
+        )
+    augment = {"regime": "augment", "real_fraction": 0.25, "generations": 40}
+    for law_id, cfg, title in (
+        (
+            "linreg/augment/given-X",
+            LinRegConfig(d=8, T=48, sigma2=1.0, design="shared", **augment),
+            "E[||w_n - w*||^2 | X] = sum_i (V^T V)_ii sigma^2 (1 - b_i^n)(1 + 2b_i - b_i^n)/(1 - b_i^2), b_i the "
+            "eigenvalues of the pencil (X_S^T X_S, X^T X) (augment, one design for all seeds)",
+        ),
+        (
+            "linreg/augment/d1",
+            LinRegConfig(d=1, T=20, sigma2=1.0, design="fixed", **augment),
+            "E||w_n - w*||^2 = sigma^2/(T-2) sum_{j<n} (mu_2j + 2 mu_2j+1 - 2 mu_n+j), mu_j = E b^j, "
+            "b ~ Beta((T-k)/2, k/2) (augment, d = 1, a fixed Gaussian design per seed)",
+        ),
+    ):
+        register_law(
+            Law(
+                id=law_id,
+                title=title,
+                reference=BERTRAND,
+                status=DERIVED_HERE,
+                statement=_AUGMENT_STATEMENT,
+                config=cfg,
+                metric="test_error",
+                verdict=Expectation(),
+                predict=expected("augment"),
+                perturbed=expected("augment", shift=1),
+                generations=(1, 2, 3, 5, 10, 40) if cfg.design == "shared" else (1, 2, 3, 5, 10, 20),
+                covers=setting("linreg", regime="augment", design=cfg.design, real_resample=False),
             )
         )
 

@@ -101,7 +101,8 @@ GERSTGRASSER = Reference(
     year=2024,
     title="Is Model Collapse Inevitable? Breaking the Curse of Recursion by Accumulating Real and Synthetic Data",
     venue="arXiv preprint",
-    theorem="Theorem 1 (accumulate: test error sigma^2 d/(T-d-1) sum 1/i^2 <= pi^2/6 sigma^2 d/(T-d-1))",
+    theorem="Accumulating data in linear regression: test error sigma^2 d/(T-d-1) sum 1/i^2 "
+    "<= pi^2/6 sigma^2 d/(T-d-1)",
     arxiv="2404.01413",
 )
 DOHMATOB = Reference(
@@ -110,7 +111,7 @@ DOHMATOB = Reference(
     year=2024,
     title="Model Collapse Demystified: The Case of Regression",
     venue="Advances in Neural Information Processing Systems 37 (NeurIPS 2024)",
-    theorem="Theorem 1 (replace, OLS: test error grows linearly in the number of generations)",
+    theorem="Replace, OLS: the test error grows linearly in the number of generations",
     arxiv="2402.07712",
     entry="inproceedings",
 )
@@ -123,7 +124,7 @@ SHUMAILOV = Reference(
     venue="Nature",
     volume="631",
     pages="755--759",
-    theorem="Theorem on recursive Gaussian fitting (supplementary: the variance collapses a.s., the mean drifts)",
+    theorem="Theorem 3.1 (Gaussian model collapse): Sigma_n -> 0 almost surely, E W2^2 -> infinity",
     doi="10.1038/s41586-024-07566-y",
     entry="article",
 )

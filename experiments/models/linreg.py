@@ -322,14 +322,24 @@ def _skewness(cfg: LinRegConfig, generations: np.ndarray) -> np.ndarray:
       (:func:`model_collapse.theory.tails.linreg_test_error_skewness`; a fixed design gives
       the F distribution's at every ``n``, 0.84 at ``d = 32, T = 100``);
     * one design for every seed (``shared``): a Gaussian quadratic form's, exact, from the
-      design's eigenvalues;
+      design's eigenvalues (replace, accumulate) or the augment recursion
+      (:func:`model_collapse.theory.linreg_augment.conditional_augment_skewness`), else its
+      upper bound ``sqrt(8)``;
+    * augment with a fixed design, ``d = 1``: exact
+      (:func:`model_collapse.theory.tails.linreg_augment_skewness`);
     * the other regimes (no law is registered there): the one-fit value, the fixed
       design's F skewness, as an approximation.
     """
     from ...theory import tails as theory_tails
 
     gens = np.asarray(generations)
+    if cfg.regime == "augment" and cfg.design == "fixed" and cfg.d == 1 and not cfg.real_resample:
+        return theory_tails.linreg_augment_skewness(gens, T=cfg.T, k=int(round(cfg.real_fraction * cfg.T)))
     if cfg.design == "shared":
+        if cfg.regime == "augment" and not cfg.real_resample:
+            from ...theory import linreg as theory_linreg
+
+            return theory_linreg.conditional_augment_skewness(gens, *_shared_real_synthetic(cfg))
         if cfg.regime in ("replace", "accumulate"):
             weights = 1.0 / np.linalg.eigvalsh(_shared_gram(cfg))
             return np.full(gens.shape, theory_tails.gaussian_quadratic_form_skewness(weights))
@@ -383,25 +393,41 @@ def _exact_steps(cfg, key):
     return errors.reshape(blocks * B)[:G]
 
 
-def _shared_gram(cfg: LinRegConfig) -> np.ndarray:
-    """``X^T X`` of the one design that ``design="shared"`` uses, as the sampler draws it (float64)."""
+def _shared_rows(cfg: LinRegConfig) -> list[np.ndarray]:
+    """The one design that ``design="shared"`` uses, as the sampler draws it, one array per part (float64).
+
+    Under mix and augment the parts are the real rows ``0..k-1`` and the synthetic rows; the exact
+    sampler draws each part's Gram factor ``F`` (``d x rows``), returned as ``F^T``: the same
+    ``X_part^T X_part``, all that the laws depend on.
+    """
     from ..engine.precision import float64
 
     key = _design_key(cfg, None)
     with float64():
         if cfg.sampler == "exact":
             if cfg.regime in ("mix", "augment"):
-                keys = jax.random.split(key, len(_parts(cfg, cfg.T)))
                 parts = _parts(cfg, cfg.T)
-                factors = [_wishart_factor(k, r.size, cfg.d, cfg.dtype) for k, r in zip(keys, parts, strict=True)]
-                gram = sum(F @ F.T for F in factors)
-            else:
-                L = bartlett_factor(key, cfg.T, cfg.d, cfg.dtype)
-                gram = L @ L.T
-        else:
-            X = jax.random.normal(key, (cfg.T, cfg.d), dtype=cfg.dtype)
-            gram = X.T @ X
-        return np.asarray(gram, np.float64)
+                keys = jax.random.split(key, len(parts))
+                return [
+                    np.asarray(_wishart_factor(k, r.size, cfg.d, cfg.dtype), np.float64).T
+                    for k, r in zip(keys, parts, strict=True)
+                ]
+            return [np.asarray(bartlett_factor(key, cfg.T, cfg.d, cfg.dtype), np.float64).T]
+        X = np.asarray(jax.random.normal(key, (cfg.T, cfg.d), dtype=cfg.dtype), np.float64)
+        return [X[r.start : r.stop] for r in _parts(cfg, cfg.T)]
+
+
+def _shared_real_synthetic(cfg: LinRegConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(X_R, X_S)``: the shared design's real rows ``0..k-1`` and the others (mix, augment)."""
+    k = int(round(cfg.real_fraction * cfg.T))
+    X = dict(zip(((r.start, r.stop) for r in _parts(cfg, cfg.T)), _shared_rows(cfg), strict=True))
+    empty = np.zeros((0, cfg.d))
+    return X.get((0, k), empty), X.get((k, cfg.T), empty)
+
+
+def _shared_gram(cfg: LinRegConfig) -> np.ndarray:
+    """``X^T X`` of the one design that ``design="shared"`` uses, as the sampler draws it (float64)."""
+    return sum(X.T @ X for X in _shared_rows(cfg))
 
 
 def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
@@ -412,9 +438,10 @@ def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
 
 
 def _no_closed_form(cfg) -> bool:
-    return cfg.regime in ("accumulate-subsample", "mix", "augment") or (
-        cfg.regime == "accumulate" and cfg.design == "fresh"
-    )
+    if cfg.regime == "augment":
+        # Derived: given the design (shared), and over Gaussian designs for d = 1 (fixed).
+        return cfg.real_resample or not (cfg.design == "shared" or (cfg.design == "fixed" and cfg.d == 1))
+    return cfg.regime in ("accumulate-subsample", "mix") or (cfg.regime == "accumulate" and cfg.design == "fresh")
 
 
 def theory(cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
@@ -424,12 +451,24 @@ def theory(cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit") 
       steps ``z_n`` independent with the same mean square, so the law is unchanged);
     * accumulate, fixed design: ``sigma2 d/(T-d-1) sum_{i<=n} 1/i^2``;
     * shared design: the conditional law given that ``X``;
-    * accumulate with a fresh design, accumulate-subsample, mix, augment: no closed form here.
+    * augment (the first ``k = real_fraction T`` rows keep their real labels): given the design
+      (shared), or over Gaussian designs for ``d = 1`` (fixed), both derived here
+      (:mod:`model_collapse.theory.linreg_augment`);
+    * accumulate with a fresh design, accumulate-subsample, mix, augment otherwise: no closed form here.
     """
     from ...theory import linreg as theory_linreg
 
     if _no_closed_form(cfg):
         return {"test_error": None}
+    if cfg.regime == "augment":
+        if cfg.design == "shared":
+            X_R, X_S = _shared_real_synthetic(cfg)
+            curve = theory_linreg.conditional_augment_test_error(generations, X_R, X_S, cfg.sigma2, convention)
+            return {"test_error": curve}
+        curve = theory_linreg.expected_augment_test_error(
+            generations, cfg.d, cfg.T, cfg.sigma2, cfg.real_fraction, convention
+        )
+        return {"test_error": curve}
     if cfg.design == "shared":
         tr = shared_design_trace_inverse(cfg)
         curve = theory_linreg.conditional_test_error(generations, cfg.sigma2, tr, cfg.regime, convention)

@@ -148,3 +148,35 @@ def test_bad_input():
         L.conditional_augment_test_error(3, *_design(), 1.0, convention="n+1")
     with pytest.raises(ValueError, match="sigma2"):
         L.conditional_augment_limit(*_design(), -1.0)
+
+
+def test_exact_skewness_of_the_augment_error():
+    """The tail guard's skewness: k = 0 is replace's F(1, T) skewness; a Monte Carlo agrees at k > 0."""
+    from model_collapse.theory import tails
+    from scipy.stats import skew
+
+    np.testing.assert_allclose(
+        tails.linreg_augment_skewness([1, 4], T=20, k=0),
+        tails.linreg_test_error_skewness([1, 4], d=1, T=20, regime="replace", design="fixed"),
+        rtol=1e-12,
+    )
+    rng = np.random.default_rng(0)
+    seeds, T, k = 400_000, 20, 5
+    x_R, x_S = rng.standard_normal((seeds, k)), rng.standard_normal((seeds, T - k))
+    A = np.sum(x_R**2, axis=1) + np.sum(x_S**2, axis=1)
+    b = np.sum(x_S**2, axis=1) / A
+    n_gen = 10  # skewness 4.39 here, against 3.71 for replace's F(1, T)
+    K = sum(b ** (2 * j) * (1 + 2 * b) - 2 * b ** (n_gen + j) for j in range(n_gen))
+    sample = K * rng.standard_normal(seeds) ** 2 / A
+    # the sample skewness of a variable this heavy has a standard error of about 0.1 at this size
+    assert abs(skew(sample) - tails.linreg_augment_skewness(n_gen, T=T, k=k)[0]) < 0.3
+    assert abs(skew(sample) - tails.linreg_augment_skewness(n_gen, T=T, k=0)[0]) > 0.3  # not replace's
+
+    X_R, X_S = _design()
+    e = np.zeros((seeds, 4))
+    Ainv = np.linalg.inv(X_R.T @ X_R + X_S.T @ X_S)
+    u = rng.standard_normal((seeds, X_R.shape[0])) @ X_R @ Ainv  # the kept real labels' noise, through the fit
+    for _ in range(3):
+        e = u + (e @ X_S.T + rng.standard_normal((seeds, X_S.shape[0]))) @ X_S @ Ainv
+    got = L.conditional_augment_skewness([3], X_R, X_S)[0]
+    assert abs(skew(np.sum(e**2, axis=1)) - got) < 0.1 and got < math.sqrt(8)
