@@ -18,7 +18,7 @@ from ..experiments.engine.cache import cached_run as run
 from ..theory import linreg as theory_linreg
 from . import style
 
-__all__ = ["FIGURES", "gerstgrasser_grid", "designs", "convention"]
+__all__ = ["FIGURES", "augment", "convention", "designs", "gerstgrasser_grid"]
 
 THEORY = dict(linestyle="--", linewidth=1.0, color="black", alpha=0.8)
 
@@ -145,7 +145,14 @@ def designs(
             s = res.metrics["test_error"]
             scaled = type(s)(s.mean / unit, s.sem / unit, s.std / unit, s.minimum, s.maximum, {})
             color = style.PALETTE[k % len(style.PALETTE)]
-            style.band(ax, res.generation, scaled, color, label=f"{regime}, {design} X")
+            label = f"{regime}, {design} X"
+            if regime == "accumulate-subsample" and design == "fixed":
+                # A subsample of the n T accumulated rows can hold at most d + 1 distinct design rows once
+                # n >= T/(d+1): the expected error is infinite there, and the band is a sample mean of a
+                # variable without a mean (marked by the vertical line).
+                label += r" ($E = \infty$ right of $|$)"
+                ax.axvline(T / (d + 1), color=color, linestyle="-", linewidth=0.6, alpha=0.6)
+            style.band(ax, res.generation, scaled, color, label=label)
         n = np.arange(1, G + 1)
         ax.plot(n, theory_linreg.expected_test_error(n, d, T, sigma2, "accumulate") / unit, **THEORY)
         ax.axhline(theory_linreg.accumulate_limit(d, T, sigma2) / unit, color="black", linestyle=":", linewidth=1.0)
@@ -160,8 +167,9 @@ def designs(
     fig.legend(handles, labels, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.suptitle(
         f"Fresh designs and subsampling: no closed form; fresh-X accumulate sits below the fixed-X law at small T "
-        f"and meets it as T grows ({seeds} seeds)",
-        fontsize=7,
+        f"and meets it as T grows ({seeds} seeds).\nFixed-X subsampling has an infinite expected error from "
+        "n = T/(d+1) on (vertical line): there its curve is a sample mean, not an estimate of a finite mean",
+        fontsize=6,
     )
     return style.save(fig, outdir, "linreg_designs", {"seeds": seeds})
 
@@ -220,8 +228,69 @@ def convention(
     return style.save(fig, outdir, "linreg_convention", {"config": config_hash(cfg), "seeds": seeds})
 
 
+@style.styled
+def augment(
+    outdir: str | os.PathLike[str],
+    seeds: int | None = None,
+    progress: bool | None = None,
+    *,
+    T: int = 24,
+    sigma2: float = 1.0,
+    real_fractions: Sequence[float] = (0.125, 0.25, 0.5),
+    shared: tuple[int, int] = (8, 48),
+    generations: int = 40,
+) -> list[Path]:
+    """Augment: the first ``k = f T`` rows keep their real labels for good (Bertrand et al. 2024's setting).
+
+    Left, ``d = 1`` with a Gaussian design per seed: the law over designs (derived here),
+    ``sigma^2/(T-2) sum_{j<n} (mu_2j + 2 mu_2j+1 - 2 mu_n+j)``, ``mu_j = E b^j`` for
+    ``b ~ Beta((T-k)/2, k/2)``, bounded iff ``k > 2``. Right, one design ``d x T`` shared by
+    every seed: the law given the design, bounded iff the ``k`` real rows have rank ``d``
+    (``k >= d``; with fewer, the unpinned directions random-walk as under replace).
+    Replace's law (dotted) grows without bound.
+
+    Args:
+        outdir: the folder to write ``linreg_augment.{pdf,png}`` into.
+        seeds: seeds per curve (default 20,000 at ``d = 1``, 4,000 given the design).
+        progress: passed to the runner (``False`` silences it).
+        T: rows per generation in the left panel (``> 2``; each ``f T`` whole).
+        sigma2: label noise variance.
+        real_fractions: the shares ``f`` of rows with kept real labels, one curve each.
+        shared: ``(d, T)`` of the right panel's shared design.
+        generations: fits per chain.
+
+    Returns:
+        The PDF and PNG paths.
+    """
+    n = np.arange(1, generations + 1)
+    fig = style.figure((6.4, 2.6))
+    axes = fig.subplots(1, 2)
+    panels = ((1, T, "fixed", seeds or 20_000), (*shared, "shared", seeds or 4000))
+    for ax, (d, rows, design, n_seeds) in zip(axes, panels, strict=True):
+        for k, f in enumerate(real_fractions):
+            cfg = LinRegConfig(
+                d=d, T=rows, sigma2=sigma2, generations=generations, regime="augment", real_fraction=f, design=design
+            )
+            res = run(cfg, n_seeds, 0, progress=progress)
+            color = style.PALETTE[k % len(style.PALETTE)]
+            style.band(ax, res.generation, res.metrics["test_error"], color, label=f"real fraction {f:g}")
+            ax.plot(n, get_model("linreg").theory(cfg, n)["test_error"], **THEORY)
+        if design == "fixed":
+            ax.plot(n, theory_linreg.expected_test_error(n, d, rows, sigma2, "replace"), color="gray", linestyle=":")
+        ax.set_yscale("log")
+        ax.set_title(f"d={d}, T={rows}, " + ("a design per seed" if design == "fixed" else "one design for all seeds"))
+        style.generation_axis(ax, label="generation n")
+    axes[0].set_ylabel(r"test error $\|w_n-w^*\|^2$")
+    axes[0].plot([], [], label="law (derived here)", **THEORY)
+    axes[0].plot([], [], color="gray", linestyle=":", label="replace's law")
+    axes[0].legend(fontsize=6)
+    fig.suptitle("Augment: the kept real rows bound the error (dashed: the derived laws)", fontsize=7)
+    return style.save(fig, outdir, "linreg_augment", {"seeds": seeds})
+
+
 FIGURES = {
     "linreg_gerstgrasser": gerstgrasser_grid,
     "linreg_designs": designs,
     "linreg_convention": convention,
+    "linreg_augment": augment,
 }
