@@ -30,6 +30,7 @@ SMALL = {
     },
     "linreg_designs": {"d": 4, "T_values": (10,), "generations": 6, "variants": (("replace", "fixed"),)},
     "linreg_convention": {"d": 4, "T": 10, "generations": 6},
+    "linreg_augment": {"T": 8, "real_fractions": (0.5,), "shared": (2, 8), "generations": 6},
     "gaussian_nature": {"M_values": (8,), "generations": 6, "trajectories": 1},
     "gaussian_regimes": {"M": 8, "generations": 6, "real_fractions": (0.5,), "estimators": ("unbiased",)},
     # dim=1 reuses nature's and regimes' configs; the slow test below draws the default dim=10.
