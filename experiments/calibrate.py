@@ -14,6 +14,10 @@ independent base seeds (disjoint PRNG streams: seed ``s`` keys every seed index 
   for bounds). Checks of one run share simulations, so they are not independent: the
   interval treats each run as one cluster (the per-run rejection fractions are
   independent across runs; a t interval on their mean).
+* **per metric**, at level 0.05: the fraction of (run, check) pairs that reject among
+  every honest check of one model's metric (and one kind), with the same cluster
+  interval: a metric whose skewness the tail guard underrates (its checks reject too
+  often) shows here even when each of its laws passes the union bound below.
 * **per law**, at level 0.05: the same cluster interval over the law's checks, with
   a Bonferroni correction over laws (of the intervals' confidence, not of the
   verdicts), so one miscalibrated law (a heavy tail that biases the z-score) is
@@ -186,6 +190,33 @@ def calibrate(
                 }
             )
 
+    # Per metric: the rate per check at LAW_LEVEL of every honest check on one model's metric
+    # (of one kind), clustered by run: a metric whose skewness the tail guard underrates shows here
+    # even when each of its laws passes the union bound.
+    metric_of = {law.id: f"{law.model}/{law.metric}" for law in laws}
+    metrics = np.array([metric_of[c.law] for c in runs[0]])
+    per_metric = []
+    for key in dict.fromkeys(zip(metrics.tolist(), kinds.tolist(), strict=True)):
+        cols = (metrics == key[0]) & (kinds == key[1]) & honest
+        if not cols.any():
+            per_metric.append({"metric": key[0], "kind": key[1], "checks_per_run": 0, "refused": True})
+            continue
+        rejected = p[:, cols] < LAW_LEVEL
+        rate, ci = _cluster_interval(rejected.mean(axis=1), confidence)
+        per_metric.append(
+            {
+                "metric": key[0],
+                "kind": key[1],
+                "level": LAW_LEVEL,
+                "nominal_is": _nominal_is(key[1]),
+                "checks_per_run": int(cols.sum()),
+                "refused_per_run": int(((metrics == key[0]) & (kinds == key[1]) & ~honest).sum()),
+                "rate": rate,
+                "interval": ci,
+                "consistent": ci[0] <= LAW_LEVEL,
+            }
+        )
+
     law_conf = 1 - (1 - confidence) / len(laws)
     per_law = []
     for law in laws:
@@ -215,7 +246,10 @@ def calibrate(
         )
 
     consistent = (
-        family["consistent"] and all(e["consistent"] for e in per_level) and all(e["consistent"] for e in per_law)
+        family["consistent"]
+        and all(e["consistent"] for e in per_level)
+        and all(e.get("consistent", True) for e in per_metric)
+        and all(e["consistent"] for e in per_law)
     )
     return {
         "alpha": alpha,
@@ -228,6 +262,7 @@ def calibrate(
         "refused_per_run": int((~honest).sum()),
         "family": family,
         "levels": per_level,
+        "per_metric": per_metric,
         "per_law": per_law,
         "consistent": bool(consistent),
         "seconds": time.perf_counter() - t0,
@@ -264,6 +299,19 @@ def format_calibration(cal: dict) -> str:
             f"{'per check, ' + e['kind'] + ' (' + str(e['checks_per_run']) + ')':34s} {nominal:>9} {e['rate']:9.4f}  "
             f"[{e['interval'][0]:.4f}, {e['interval'][1]:.4f}]  {verdict}"
         )
+    if cal.get("per_metric"):
+        lines += ["", f"per check at level {LAW_LEVEL:g}, by metric (every honest check of the metric, one kind):"]
+        for e in cal["per_metric"]:
+            name = f"  {e['metric']} ({e['kind']}, {e['checks_per_run']})"
+            if e.get("refused"):
+                lines.append(f"{name:34s} {'-':>9} {'-':>9}  {'':19s}  every check refused")
+                continue
+            nominal = ("<=" if e["nominal_is"] == "upper bound" else "") + format(e["level"], "g")
+            lines.append(
+                f"{name:34s} {nominal:>9} {e['rate']:9.4f}  [{e['interval'][0]:.4f}, {e['interval'][1]:.4f}]  "
+                + ("consistent" if e["consistent"] else "TOO MANY")
+                + (f" ({e['refused_per_run']} refused per run)" if e["refused_per_run"] else "")
+            )
     laws = [e for e in cal["per_law"] if not e.get("refused")]
     bad = [e for e in laws if not e["consistent"]]
     lines.append("")

@@ -70,8 +70,10 @@ __all__ = [
     "edgeworth_relative_error",
     "edgeworth_tail_error",
     "edgeworth_tail_probability",
+    "gaussian_log_det_skewness",
     "gaussian_mean_sq_error_skewness",
     "gaussian_quadratic_form_skewness",
+    "gaussian_w2_skewness",
     "linreg_augment_skewness",
     "linreg_test_error_skewness",
     "seeds_for_honest_z",
@@ -384,4 +386,67 @@ def linreg_augment_skewness(n: ArrayLike, *, T: int, k: int) -> np.ndarray:
         K = (b_[:, None] ** (2 * j) * (1 + 2 * b_[:, None]) - 2 * b_[:, None] ** (g + j)).sum(axis=1)
         m1, m2, m3 = (wts @ K**m * c * a for m, c, a in zip((1, 2, 3), (1.0, 3.0, 15.0), inv, strict=True))
         out[idx] = (m3 - 3 * m1 * m2 + 2 * m1**3) / (m2 - m1**2) ** 1.5
+    return out
+
+
+def gaussian_log_det_skewness(n: ArrayLike, *, dim: int, M: int) -> np.ndarray:
+    """Exact skewness of ``log det Sigma_n`` of the Gaussian refit under replace (derived here).
+
+    ``log det Sigma_n - log det Sigma`` is a constant plus ``n`` i.i.d. copies of
+    ``sum_{j<=dim} log chi2_{M-j}`` (Bartlett), and the cumulants of ``log chi2_k`` are
+    ``psi^{(r-1)}(k/2)``: the skewness is ``sum_j psi''((M-j)/2) / (sqrt(n) (sum_j
+    psi'((M-j)/2))^{3/2})``, negative (``-0.33`` at ``n = 1``, ``M = 20``, ``dim = 1``),
+    the same for either estimator (a constant shift).
+    """
+    from scipy.special import polygamma
+
+    if dim < 1 or M <= dim:
+        raise ValueError(f"need 1 <= dim < M, got dim={dim}, M={M}")
+    gens = _generations(n)
+    half = (M - np.arange(1, dim + 1)) / 2.0
+    return np.sum(polygamma(2, half)) / np.sum(polygamma(1, half)) ** 1.5 / np.sqrt(gens)
+
+
+def gaussian_w2_skewness(n: ArrayLike, *, M: int, estimator: str = "unbiased") -> np.ndarray:
+    """Exact skewness of ``W2^2`` between the 1-D refit ``N(mu_n, s_n^2)`` and the truth, under replace (derived here).
+
+    With ``sigma = 1`` (the skewness is scale free), ``m = mu_n - mu`` and ``s = s_n`` step as
+    ``m' = m + s Z/sqrt(M)``, ``s' = s R`` with ``R = sqrt(chi2_{M-1}/c)`` independent of ``Z``
+    (Cochran) and of the past, so the joint moments ``E m^a s^b`` of each total degree close:
+    ``E m'^a s'^b = sum_i C(a, i) M^{-i/2} E Z^i E R^b E m^{a-i} s^{b+i}``. ``W2^2 = m^2 + (s - 1)^2``
+    is a polynomial of degree 2 in ``(m, s)``, so its first three moments need degrees up to 6.
+    """
+    from math import comb
+
+    if estimator not in ("unbiased", "mle"):
+        raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
+    if M < 2:
+        raise ValueError(f"need M >= 2, got M={M}")
+    gens = _generations(n)
+    c = M - 1 if estimator == "unbiased" else M
+    deg = 6
+    EZ = [1.0, 0.0, 1.0, 0.0, 3.0, 0.0, 15.0]
+    ER = np.exp([b / 2 * np.log(2.0 / c) + gammaln((M - 1 + b) / 2) - gammaln((M - 1) / 2) for b in range(deg + 1)])
+    # W = m^2 + s^2 - 2 s + 1 as {(a, b): coefficient}; its powers up to 3
+    w = {(2, 0): 1.0, (0, 2): 1.0, (0, 1): -2.0, (0, 0): 1.0}
+    powers = [{(0, 0): 1.0}]
+    for _ in range(3):
+        nxt: dict[tuple[int, int], float] = {}
+        for (a1, b1), c1 in powers[-1].items():
+            for (a2, b2), c2 in w.items():
+                nxt[a1 + a2, b1 + b2] = nxt.get((a1 + a2, b1 + b2), 0.0) + c1 * c2
+        powers.append(nxt)
+    mom = np.zeros((deg + 1, deg + 1))
+    mom[0, :] = 1.0  # generation 0: m = 0, s = 1
+    out = np.empty(gens.shape)
+    for g in range(1, int(gens.max(initial=0)) + 1):
+        new = np.zeros_like(mom)
+        for a in range(deg + 1):
+            for b in range(deg + 1 - a):
+                new[a, b] = ER[b] * sum(
+                    comb(a, i) * M ** (-i / 2) * EZ[i] * mom[a - i, b + i] for i in range(a + 1) if EZ[i]
+                )
+        mom = new
+        m1, m2, m3 = (sum(coef * mom[a, b] for (a, b), coef in powers[k].items()) for k in (1, 2, 3))
+        out[gens == g] = (m3 - 3 * m1 * m2 + 2 * m1**3) / (m2 - m1**2) ** 1.5
     return out

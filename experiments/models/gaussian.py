@@ -289,13 +289,17 @@ def _skewness(metric: str):
     * replace, ``mean_sq_error``: exact, any dim and estimator
       (:func:`model_collapse.theory.tails.gaussian_mean_sq_error_skewness`, from the
       recursion of ``||mu_n - mu||^2``'s first three moments);
-    * replace, every other metric but ``log_det``: the skewness of the variance factor
+    * replace, ``log_det`` (a sum of ``n`` i.i.d. log-chi-square sums) and ``w2_sq`` in 1-D
+      (from the closed recursion of the joint moments of ``mu_n`` and ``sigma_n``): exact
+      (:func:`~model_collapse.theory.tails.gaussian_log_det_skewness`,
+      :func:`~model_collapse.theory.tails.gaussian_w2_skewness`);
+    * replace, ``variance`` and ``std``: the skewness of the variance factor
       ``prod_{i<=n} chi2_{M-1}/c`` (of its square root for ``std``), exact for
       ``variance`` in 1-D (:func:`model_collapse.theory.tails.chi2_product_skewness`), the
       same multiplicative tail elsewhere;
-    * ``log_det`` (a sum of logs), and the other regimes, whose real data keep the
-      variance bounded: 0, except ``mean_sq_error``, at least a scaled ``chi2_dim``'s
-      ``sqrt(8/dim)`` (exact at generation 1).
+    * the other regimes, whose real data keep the variance bounded: 0, except
+      ``mean_sq_error``, at least a scaled ``chi2_dim``'s ``sqrt(8/dim)`` (exact at
+      generation 1).
     """
 
     def skewness(cfg: GaussianConfig, generations: np.ndarray) -> np.ndarray:
@@ -304,6 +308,10 @@ def _skewness(metric: str):
         gens = np.asarray(generations, np.float64)
         if cfg.regime == "replace" and metric == "mean_sq_error":
             return theory_tails.gaussian_mean_sq_error_skewness(gens, dim=cfg.dim, M=cfg.M, estimator=cfg.estimator)
+        if cfg.regime == "replace" and metric == "log_det":
+            return theory_tails.gaussian_log_det_skewness(gens, dim=cfg.dim, M=cfg.M)
+        if cfg.regime == "replace" and metric == "w2_sq" and cfg.dim == 1:
+            return theory_tails.gaussian_w2_skewness(gens, M=cfg.M, estimator=cfg.estimator)
         skew = np.zeros(gens.shape)
         if cfg.regime == "replace" and metric != "log_det":
             skew = theory_tails.chi2_product_skewness(gens, cfg.M - 1, 1.0, power=0.5 if metric == "std" else 1.0)

@@ -52,6 +52,8 @@ def test_a_correct_law_is_calibrated():
     level5 = next(e for e in cal["levels"] if e["level"] == 0.05)
     assert level5["interval"][0] <= 0.05 <= level5["interval"][1]
     assert cal["family"]["runs"] == 30 and cal["checks_per_run"] == 4
+    (metric,) = cal["per_metric"]
+    assert metric["metric"] == "linreg/test_error" and metric["consistent"] and metric["checks_per_run"] == 4
 
 
 def test_a_wrong_law_is_not():
@@ -60,6 +62,7 @@ def test_a_wrong_law_is_not():
     assert not cal["consistent"]
     assert cal["family"]["rate"] > 0.5 and not cal["family"]["consistent"]
     assert not cal["per_law"][0]["consistent"]
+    assert not cal["per_metric"][0]["consistent"] and cal["per_metric"][0]["rate"] > 0.5
 
 
 def test_cluster_interval_and_p_values():
@@ -98,7 +101,8 @@ def test_calibrate_cli(tmp_path, capsys):
     assert code == (0 if cal["consistent"] else 1)
     assert cal["base_seeds"] == [1, 2, 3] and cal["seeds"] == 128 and cal["laws"] == 1
     assert cal["checks_per_run"] == 7 and cal["refused_per_run"] == 0 and cal["levels"]
-    assert "family-wise" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "family-wise" in printed and "by metric" in printed and "gaussian/log_det (expectation, 7)" in printed
 
 
 @pytest.mark.parametrize(
