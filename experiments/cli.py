@@ -194,7 +194,9 @@ def _verify(args) -> int:
         )
         sys.stdout.write("\n")
     else:
-        _print_verification(checks, summary, alpha, outcome)
+        from .report import format_verification
+
+        print(format_verification(checks, summary, alpha, outcome, _STATUS[outcome]))
     short = [s for s in summary if s["power"] is not None and s["seeds"] < s["power"]]
     if short and not args.json:
         print(
@@ -203,71 +205,6 @@ def _verify(args) -> int:
             file=sys.stderr,
         )
     return _STATUS[outcome]
-
-
-def _print_verification(checks, summary, alpha: float, outcome: str) -> None:
-    from scipy import stats as sps
-
-    from .laws.verdicts import as_verdict
-
-    scored = [c for c in checks if c.p_value is not None]
-    refused = [c for c in checks if c.refused]
-    m = len(scored)
-    print(f"Holm step-down over {m} scored checks at family-wise false-alarm rate {alpha:g} ({len(refused)} refused)")
-    if m:
-        print(
-            f"first (strictest) step: level {alpha / m:.3g}, critical |z| {sps.norm.isf(alpha / m / 2):.2f} "
-            f"(two-sided), z {sps.norm.isf(alpha / m):.2f} (one-sided)"
-        )
-    width = max(len(c.law) for c in checks)
-    print(
-        f"\n{'law':{width}s} {'gen':>4} {'predicted':>12} {'empirical':>12} {'sem':>10} {'z':>7} {'z*':>6} {'p':>9}  "
-        "verdict"
-    )
-    for c in checks:
-        bound = {"upper_bound": "<=", "lower_bound": ">="}.get(c.kind, "  ")
-        pred = f"{'-':>10}" if c.predicted is None else f"{c.predicted:10.6g}"
-        z = f"{'-':>7}" if c.z is None else f"{c.z:7.2f}"
-        crit = "-"
-        if c.z is not None and c.level is not None:
-            crit = f"{as_verdict(c.kind).critical(c.level):.2f}"
-        p = "-" if c.p_value is None else f"{c.p_value:.2g}"
-        sem = f"{c.sem:9.3g}" + ("~" if c.sem_source == "theory" else " ")
-        print(
-            f"{c.law:{width}s} {c.generation:4d} {bound}{pred} {c.empirical:12.6g} {sem} {z} {crit:>6} {p:>9}  "
-            f"{c.verdict}"
-        )
-    print(
-        "\nz*: the critical value this check faced at its Holm step (p > level passes); "
-        "sem~: from the theory's variance of the metric"
-    )
-    print(
-        f"\n{'law':{width}s}  {'kind':12s} {'source':12s} {'seeds':>8} {'seeds for 99% power':>20} "
-        f"{'largest |z|':>12}  verdict"
-    )
-    for s in summary:
-        power = "-" if s["power"] is None else f"{s['power']:,}" + (" SHORT" if s["seeds"] < s["power"] else "")
-        largest = "-" if s["largest_z"] is None else f"{s['largest_z']:.2f}"
-        print(
-            f"{s['law'].id:{width}s}  {s['law'].kind:12s} {s['law'].status:12s} {s['seeds']:8,d} {power:>20} "
-            f"{largest:>12}  "
-            f"{'FAIL' if s['verdict'] == 'fail' else s['verdict']}"
-        )
-    print(
-        "seeds for 99% power: from this many seeds the check rejects the law's deliberately wrong twin with "
-        "probability 0.99 (SHORT: fewer were run); source: 'published' (a paper states the law) or 'derived "
-        "here' (`collapse cite LAW` names the paper and theorem)"
-    )
-    for c in refused:
-        print(f"refused {c.law} at generation {c.generation}: {c.refused}")
-    failed = sum(not c.passed for c in checks)
-    line = {
-        "pass": f"PASS: all {m} checks passed",
-        "fail": f"FAIL: {failed} of {m} scored checks failed",
-        "inconclusive": f"INCONCLUSIVE: no check failed, but {len(refused)} of {len(checks)} were refused "
-        "(rerun with the seeds they need, or check fewer generations)",
-    }[outcome]
-    print(f"\nverdict: {line} (exit status {_STATUS[outcome]})")
 
 
 def _calibrate(args) -> int:

@@ -76,7 +76,8 @@ def test_report_json_and_markdown(tmp_path):
 def test_cite_prints_bibtex(capsys):
     assert main(["cite", "gaussian/replace/unbiased/std"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("@article{shumailov2024collapse,") and "10.1038/s41586-024-07566-y" in out
+    assert out.startswith("% gaussian/replace/unbiased/std/dim1: derived here")
+    assert "\n@article{shumailov2024collapse," in out and "10.1038/s41586-024-07566-y" in out
     with pytest.raises(SystemExit) as exc:
         main(["cite", "no/such"])
     assert exc.value.code == 2

@@ -21,8 +21,8 @@ from model_collapse.theory import linreg as L
 ALPHA = 1e-3
 SEEDS = 6000
 # d = 1: the error is a scaled square of a near-normal, skewness >= sqrt(8) (3.7 to 5.4 here): its z-scores are
-# honest at ALPHA/TOTAL from about 25,000 seeds (cheap at d = 1).
-SEEDS_FOR = {"linreg/augment/d1": 30_000}
+# honest at ALPHA/TOTAL from about 25,000 seeds (cheap at d = 1), so the law's own count.
+SEEDS_FOR = {"linreg/augment/d1": LAWS["linreg/augment/d1"].seeds}
 LINREG = [law for law in LAWS.values() if law.id.startswith("linreg/")]
 TOTAL = sum(len(law.generations) for law in LINREG) + 4 * 6  # + the parameter sweep below
 
