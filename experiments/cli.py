@@ -415,6 +415,10 @@ def _main(argv: list[str]) -> int:
         _die(f"--seeds must be >= 1, got {args.seeds}")
     try:
         _start_processes(args)
+        if args.command in ("simulate", "verify", "figures", "reproduce", "calibrate"):
+            from .engine import xla_cache
+
+            xla_cache.enable()
         handler = {name: globals()[f"_{name}"] for name in _HANDLERS}[args.command]
         return handler(args)
     except ConfigError as err:  # bad input: one line

@@ -155,6 +155,9 @@ def cached_run(cfg: Config, seeds: int, seed: int = 0, cache_dir: Path | None = 
     """
     import jax
 
+    from . import xla_cache
+
+    xla_cache.enable()
     cache_dir = Path(cache_dir or default_cache_dir())
     if jax.process_count() > 1:
         # Several processes must make the same runs in lockstep (each run is collective),
