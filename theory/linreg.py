@@ -52,6 +52,8 @@ import sympy as sp
 from numpy.typing import ArrayLike
 from sympy.stats import ChiSquared, E, Normal
 
+from .frozen import frozen
+
 __all__ = [
     "REGIMES",
     "CONVENTIONS",
@@ -160,7 +162,7 @@ class LinregLaws:
     conditional_error: dict
 
 
-@functools.cache
+@frozen()
 def derive_laws() -> LinregLaws:
     """Derive every linear-regression law from the recursion (cached).
 

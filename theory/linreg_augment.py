@@ -6,13 +6,12 @@ are relabelled by the last fit. Re-exported by :mod:`model_collapse.theory.linre
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 from sympy.stats import Beta, moment
 
+from .frozen import frozen
 from .linreg import _check, _check_sigma2, _shift, n, sigma2, validate_dimensions
 
 __all__ = [
@@ -30,7 +29,7 @@ __all__ = [
 b, c = sp.symbols("b c", nonnegative=True)  # an eigenvalue of the pencil (X_S^T X_S, X^T X), and 1 - b
 
 
-@functools.cache
+@frozen()
 def derive_augment_laws() -> dict[str, sp.Expr]:
     r"""Derive the augment law given the design, from the normal equations (derived here; no paper states it).
 
@@ -93,7 +92,7 @@ def derive_augment_laws() -> dict[str, sp.Expr]:
     return {"step": step, "J": J_n, "K": K_n, "K_sum": K_sum, "K_limit": sp.factor(K_lim.subs(b, 1 - c))}
 
 
-@functools.cache
+@frozen()
 def _beta_moments() -> tuple[sp.Expr, sp.Expr]:
     """``E b^j = B(a + j, beta)/B(a, beta)``, ``b ~ Beta(a, beta)`` (checked by ``sympy.stats``, ``j <= 4``);
     at ``j = -1`` with ``1 - b ~ Beta(beta, a)``: ``E 1/(1 - b) = (a + beta - 1)/(beta - 1)`` (``beta > 1``)."""

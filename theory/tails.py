@@ -62,6 +62,8 @@ from numpy.typing import ArrayLike
 from scipy import stats as sps
 from scipy.special import gammaln
 
+from .frozen import frozen
+
 __all__ = [
     "HONEST_RELATIVE_ERROR",
     "SIDES",
@@ -169,7 +171,7 @@ def seeds_for_honest_z(
 # Exact skewness of the metrics: scalar moment recursions derived in SymPy
 
 
-@functools.cache
+@frozen(("gaussian",), ("linreg",))
 def _moment_recursion(model: str):
     """``(A, params)``: ``E r_n^k = sum_j A[k, j] E r_{n-1}^j`` for ``k, j <= 3`` (SymPy, exact).
 

@@ -431,9 +431,13 @@ def _qkey(q: float) -> str:
 
 
 def _meta(cfg, chunk: int, micro: int, ndev: int, elapsed: float, compile_s: float | None) -> dict[str, Any]:
-    import matplotlib
-    import scipy
-    import sympy
+    from importlib import metadata
+
+    def version(dist: str) -> str | None:  # without importing it (matplotlib and SymPy take a second)
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
 
     dev = jax.devices()[0]
     return {
@@ -450,10 +454,10 @@ def _meta(cfg, chunk: int, micro: int, ndev: int, elapsed: float, compile_s: flo
         "versions": {
             "python": platform.python_version(),
             "jax": jax.__version__,
-            "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
+            "jaxlib": version("jaxlib"),
             "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "sympy": sympy.__version__,
-            "matplotlib": matplotlib.__version__,
+            "scipy": version("scipy"),
+            "sympy": version("sympy"),
+            "matplotlib": version("matplotlib"),
         },
     }

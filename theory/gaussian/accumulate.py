@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from ..frozen import frozen
 from .checks import _check_common, _generations, _out
 from .symbolic import _M, _d, _expect, _fit_denominator, _j, _lam, _linear_coefficients, _n, _q, _s
 
@@ -61,7 +62,7 @@ def _gamma_product_limit(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     return const
 
 
-@functools.cache
+@frozen(("unbiased",), ("mle",))
 def accumulate_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the accumulate-regime laws from the pooled one-step recursion.
 

@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from ..frozen import frozen
 from .checks import _check_common, _generations, _out, _real_count
 from .mix import mix_derivation
 from .replace import replace_derivation
@@ -173,7 +174,7 @@ def _direct_moments(estimator: str, M: int, k: int, generations: int) -> list[tu
 # ---------------------------------------------------------------------------
 # The derivation.
 # ---------------------------------------------------------------------------
-@functools.cache
+@frozen(("unbiased",), ("mle",))
 def augment_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the augment recursion, its closed form, its stationary point and its edges (derived here).
 

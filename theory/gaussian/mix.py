@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from ..frozen import frozen
 from .checks import _check_common, _generations, _out, _real_count
 from .replace import replace_derivation
 from .symbolic import (
@@ -73,7 +74,7 @@ def _mix_step(estimator: str, k: sp.Expr, m: sp.Expr):
     return A, c
 
 
-@functools.cache
+@frozen(("unbiased",), ("mle",))
 def mix_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the mix-regime linear recursion, its stationary point and its edges.
 

@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from ..frozen import frozen
 from .checks import _check_common, _generations, _need_det, _out
 from .symbolic import (
     _M,
@@ -38,7 +39,7 @@ from .symbolic import (
 # ---------------------------------------------------------------------------
 # Replace.
 # ---------------------------------------------------------------------------
-@functools.cache
+@frozen(("unbiased",), ("mle",))
 def replace_derivation(estimator: str) -> dict[str, object]:
     r"""Derive every replace-regime law from the one-step recursion.
 
@@ -217,7 +218,7 @@ _H_EXACT = sp.loggamma(_X + sp.Rational(1, 2)) - sp.loggamma(_X) - sp.log(_X) / 
 _H_SWITCH = 20.0  # use the asymptotic series for x = (M-1)/2 >= this
 
 
-@functools.cache
+@frozen(("unbiased",), ("mle",))
 def _log_std_factor_parts(estimator: str) -> tuple[sp.Expr, sp.Expr]:
     r"""Split :math:`\log f = h((M-1)/2) + \text{rest}(M)` and derive :math:`h`'s series.
 

@@ -33,13 +33,14 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from ..frozen import frozen
 from .augment import _augment_step
 from .checks import _check_common, _generations, _out, _real_count
 from .mix import mix_derivation
 from .symbolic import _expect, _fit_denominator, _k, _lam, _Mdisp, _n
 
 
-@functools.cache
+@frozen()
 def srswor_moments() -> dict[str, sp.Expr]:
     r"""Moments of a size-``k`` simple random sample without replacement from ``M`` fixed values (derived).
 
@@ -77,7 +78,7 @@ def srswor_moments() -> dict[str, sp.Expr]:
     return {"var_mean": var_mean, "scatter": scatter}
 
 
-@functools.cache
+@frozen(("unbiased",), ("mle",))
 def resample_derivation(estimator: str) -> dict[str, object]:
     r"""Derive the fresh-subset recursion, its stationary point and the MLE closed form (derived here).
 

@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.stats import ChiSquared, Normal
 from sympy.stats import E as _stats_E
 
+from ..frozen import frozen
 from .checks import ESTIMATORS
 
 # ---------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def _power_limit(base: sp.Expr, below_one_proved: bool = False) -> sp.Expr:
 # ---------------------------------------------------------------------------
 # Chi-square moments, from the Mellin transform E[X^t] computed by sympy.stats.
 # ---------------------------------------------------------------------------
-@functools.cache
+@frozen()
 def chi2_moments() -> dict[str, sp.Expr]:
     r"""Moments of :math:`X \sim \chi^2_q`, all from one Mellin transform.
 
@@ -208,7 +209,7 @@ def _log_gamma_form(expr: sp.Expr) -> sp.Expr:
     )
 
 
-@functools.cache
+@frozen()
 def wishart_trace_moments() -> dict[str, sp.Expr]:
     r"""Second moments of traces of :math:`W \sim \mathrm{Wishart}_d(q, S)`, derived.
 
