@@ -322,3 +322,19 @@ def test_cite_package_and_law_and_citation_file_agree(capsys):
     assert "note = {derived here: setting of" in out
     status, out, _ = _run(capsys, "verify", "--list", "linreg/accumulate/fixed")
     assert status == 0 and "published" in out and "Gerstgrasser et al. 2024, its theorem on accumulating data" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["simulate", "linreg", "--d", "5", "--T", "100000000", "--seeds", "10"], "per device"),
+        (["simulate", "linreg", "--d", "5", "--T", str(10**30), "--seeds", "10"], "T must be below 2**31"),
+        (["simulate", "gaussian", "--dim", "5", "--M", "9" * 25], "M must be below 2**31"),
+    ],
+)
+def test_configs_that_cannot_fit_are_refused_before_any_work(capsys, argv, message):
+    """Memory planned, not discovered: one line and exit status 2, not a RESOURCE_EXHAUSTED traceback."""
+    status, out, err = _run(capsys, *argv)
+    assert status == 2 and out == "" and err.count("\n") == 1 and message in err and "Traceback" not in err, err
+    if message == "per device":
+        assert "is available: try fewer generations" in err

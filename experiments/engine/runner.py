@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import platform
 import sys
 import time
@@ -61,6 +62,53 @@ def micro_batch(cfg: Config, platform: str) -> int:
     while 2 * micro <= _MAX_MICRO and 2 * micro * per_seed <= _MICRO_MEMORY:
         micro *= 2
     return micro
+
+
+def available_memory(platform: str) -> int | None:
+    """Bytes one device can hold: the accelerator's limit, or the host's memory (its cgroup limit if lower)."""
+    if platform != "cpu":
+        stats = jax.devices()[0].memory_stats() or {}
+        return stats.get("bytes_limit")
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = open(path).read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def plan_memory(cfg: Config, ndev: int = 1) -> int:
+    """Bytes a device needs for ``cfg``; a :class:`ConfigError` (exit status 2) before any work if it cannot fit.
+
+    One micro-batch of seeds runs at once per device, with room for the vmapped
+    temporaries (four times :meth:`memory_per_seed`), plus the host's reduction buffers
+    (64 MiB). Refused when that exceeds the device's (or the host's) memory.
+    """
+    platform = jax.devices()[0].platform
+    micro = micro_batch(cfg, platform)
+    need = 4 * micro * int(cfg.memory_per_seed()) + 64 * 2**20
+    have = available_memory(platform)
+    if have is not None and need > have:
+        advice = getattr(cfg, "memory_advice", lambda: "fewer generations or smaller sizes")()
+        raise ConfigError(
+            f"this config needs about {_bytes(need)} per device ({micro} seeds at once, {_bytes(cfg.memory_per_seed())}"
+            f" of state each) and {_bytes(have)} is available: try {advice}"
+        )
+    return need
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,6 +376,7 @@ def _run(
             f"devices must be {len(jax.devices())}, got {devices}"
         )
     model = get_model(cfg.model)
+    plan_memory(cfg, ndev)
     fn, sharding, micro = _compiled(cfg, ndev)
     chunk = _chunk_size(chunk_size, ndev, micro)
     base = jax.random.key(seed)

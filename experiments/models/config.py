@@ -35,10 +35,13 @@ __all__ = [
     "check_nonnegative",
     "check_choice",
     "check_fraction",
+    "MAX_INT",
     "PRECISIONS",
 ]
 
 PRECISIONS = ("float64", "float32")
+# Counts and sizes become array dimensions and int32 indices: beyond this no simulator can hold them.
+MAX_INT = 2**31
 
 
 class Config(Protocol):
@@ -65,6 +68,11 @@ def _normalise(name: str, kind: Any, value: Any) -> Any:
     if kind in (int, "int"):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{name} must be an integer, got {value!r}")
+        limit = 2**32 if name.endswith("seed") else MAX_INT
+        if abs(int(value)) >= limit:
+            raise ConfigError(
+                f"{name} must be below 2**{limit.bit_length() - 1} (the simulators' integer types), got {value}"
+            )
         return int(value)
     if kind in (bool, "bool"):
         if not isinstance(value, (bool, np.bool_)):

@@ -158,7 +158,12 @@ class GaussianConfig:
     def dtype(self) -> type:
         return jnp.float64 if self.precision == "float64" else jnp.float32
 
+    def memory_advice(self) -> str:
+        """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
+        return "fewer generations, the exact sampler (--sampler exact), or a smaller M or dim"
+
     def memory_per_seed(self) -> int:
+        """Bytes one seed's simulation holds at once (an estimate for chunking)."""
         words = 6 * self.dim * self.dim + self.M * self.dim + 6 * self.generations
         if self.regime in ("replace", "accumulate"):  # one block of generations drawn at once
             B, _ = _generation_blocks(self)

@@ -139,6 +139,10 @@ class LinRegConfig:
     def dtype(self) -> type:
         return jnp.float64 if self.precision == "float64" else jnp.float32
 
+    def memory_advice(self) -> str:
+        """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
+        return "fewer generations, the exact sampler (--sampler exact), or a smaller T or d"
+
     def memory_per_seed(self) -> int:
         """Bytes one seed's simulation holds at once (an estimate for chunking)."""
         d, T, G = self.d, self.T, self.generations
