@@ -62,8 +62,15 @@ def _simulate(args) -> int:
 
     model = get_model(args.model)
     cfg = _config_from_args(model, args)
-    result = run(cfg, args.seeds, args.seed, chunk_size=args.chunk_size, progress=False if args.quiet else None)
-    theory = model.theory(cfg, result.generation, args.convention)
+    result = run(
+        cfg,
+        args.seeds,
+        args.seed,
+        chunk_size=args.chunk_size,
+        progress=False if args.quiet else None,
+        metrics=args.metrics,
+    )
+    theory = {m: c for m, c in model.theory(cfg, result.generation, args.convention).items() if m in result.metrics}
     kinds = model.theory_kinds(cfg)
     if args.json:
         out = result.to_json(theory)

@@ -291,6 +291,14 @@ def _build_parser() -> argparse.ArgumentParser:
             metavar="CONVENTION",
             help="theory indexing: fit (generation n is the n-th fit) or downstream (the law at n + 1)",
         )
+        p.add_argument(
+            "--metrics",
+            nargs="+",
+            type=_choice("metric", model.metric_names),
+            choices=model.metric_names,
+            metavar="METRIC",
+            help=f"compute only these metrics (default: all of {', '.join(model.metric_names)})",
+        )
         p.add_argument("--json", action="store_true", help="print one JSON object")
         parser.collapse_parsers[("simulate", name)] = p
 

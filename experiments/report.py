@@ -264,9 +264,9 @@ def reproduce(
     n_seeds = seeds or (QUICK_SEEDS if quick else None)
     elapsed: dict[str, float] = {}
 
-    def timed(cfg, n, seed, progress=None):
+    def timed(cfg, n, seed, progress=None, metrics=None):
         t0 = time.perf_counter()
-        res = cached_run(cfg, n, seed, progress=progress)
+        res = cached_run(cfg, n, seed, progress=progress, metrics=metrics)
         elapsed.setdefault(config_hash(cfg), time.perf_counter() - t0)
         return res
 

@@ -5,7 +5,19 @@ under ``jax.debug_key_reuse(True)``, not globally: JAX 0.10.2's checker flags
 ``vmap`` of a ``scan`` over correctly split keys (a false positive reproduced there).
 """
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import jax
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_debug_nans", True)
+
+# One persistent compilation cache for the session, shared by the command-line subprocesses that the
+# tests start (each would otherwise compile the same programs anew); a hit runs the same executable.
+if "COLLAPSE_XLA_CACHE" not in os.environ:
+    _xla = tempfile.mkdtemp(prefix="collapse-xla-")
+    os.environ["COLLAPSE_XLA_CACHE"] = _xla
+    atexit.register(shutil.rmtree, _xla, True)

@@ -15,18 +15,20 @@ entry that loads; the next run simply recomputes or resumes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..models.config import Config, config_dict, config_hash
-from .runner import MetricSummary, Result, program_fingerprint, run
+from .runner import MetricSummary, Result, program_fingerprint, run, select_metrics
 from .stats import BLOCK
 
 __all__ = ["default_cache_dir", "cached_run", "load", "save", "entries", "clear"]
@@ -45,12 +47,18 @@ def code_version(cfg: Config) -> str:
     return program_fingerprint(cfg)
 
 
-def _stem(cfg, seed: int) -> str:
-    return f"{cfg.model}-{config_hash(cfg)}-p{code_version(cfg)}-s{seed}"
+def _stem(cfg, seed: int, metrics: tuple[str, ...] | None = None) -> str:
+    """An entry's name without its seed count; a run of some of the metrics has its own entries."""
+    stem = f"{cfg.model}-{config_hash(cfg)}-p{code_version(cfg)}-s{seed}"
+    if metrics is None or tuple(metrics) == select_metrics(cfg, None):
+        return stem
+    import hashlib
+
+    return f"{stem}-m{hashlib.sha256(','.join(metrics).encode()).hexdigest()[:8]}"
 
 
-def _key(cfg, seed: int, seeds: int) -> str:
-    return f"{_stem(cfg, seed)}-n{seeds}"
+def _key(cfg, seed: int, seeds: int, metrics: tuple[str, ...] | None = None) -> str:
+    return f"{_stem(cfg, seed, metrics)}-n{seeds}"
 
 
 def _git_commit() -> str | None:
@@ -79,7 +87,7 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
     """Write ``result`` atomically; returns the sidecar's path."""
     cache_dir = Path(cache_dir or default_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
-    key = _key(result.config, result.seed, result.seeds)
+    key = _key(result.config, result.seed, result.seeds, tuple(result.metrics))
     arrays = {"generation": result.generation}
     for name, s in result.metrics.items():
         for field in ("mean", "sem", "std", "minimum", "maximum"):
@@ -108,10 +116,24 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
     return path
 
 
-def load(cfg: Config, seed: int, seeds: int, cache_dir: Path | None = None) -> Result | None:
-    """The cached result for ``(cfg, seed, seeds)``, or ``None`` (missing, partial or unreadable)."""
+def load(
+    cfg: Config, seed: int, seeds: int, cache_dir: Path | None = None, metrics: Sequence[str] | None = None
+) -> Result | None:
+    """The cached result for ``(cfg, seed, seeds)`` of ``metrics`` (default all), or ``None`` (missing, partial
+    or unreadable); a run of every metric also serves a request for some of them."""
     cache_dir = Path(cache_dir or default_cache_dir())
-    key = _key(cfg, seed, seeds)
+    names = select_metrics(cfg, metrics)
+    hit = _load(cfg, seed, seeds, cache_dir, names)
+    if hit is None and names != select_metrics(cfg, None):
+        full = _load(cfg, seed, seeds, cache_dir, select_metrics(cfg, None))
+        if full is not None:
+            pick = lambda d: {m: d[m] for m in names}  # noqa: E731
+            hit = dataclasses.replace(full, metrics=pick(full.metrics), state=pick(full.state))
+    return hit
+
+
+def _load(cfg, seed: int, seeds: int, cache_dir: Path, names: tuple[str, ...]) -> Result | None:
+    key = _key(cfg, seed, seeds, names)
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
         if (
@@ -167,15 +189,16 @@ def cached_run(cfg: Config, seeds: int, seed: int = 0, cache_dir: Path | None = 
         if jax.process_index() == 0:
             save(result, cache_dir)
         return result
-    hit = load(cfg, seed, seeds, cache_dir)
+    names = select_metrics(cfg, run_kwargs.get("metrics"))
+    hit = load(cfg, seed, seeds, cache_dir, names)
     if hit is not None:
         return hit
     smaller = []
-    for path in cache_dir.glob(f"{_stem(cfg, seed)}-n*.json"):
+    for path in cache_dir.glob(f"{_stem(cfg, seed, names)}-n*.json"):
         n = int(path.stem.rsplit("-n", 1)[1])
         if n < seeds and n % BLOCK == 0:
             smaller.append(n)
-    base = next((r for r in (load(cfg, seed, n, cache_dir) for n in sorted(smaller, reverse=True)) if r), None)
+    base = next((r for r in (_load(cfg, seed, n, cache_dir, names) for n in sorted(smaller, reverse=True)) if r), None)
     if base is not None and base.seed_start == 0 and base.state:
         result = run(cfg, seeds - base.seeds, seed, seed_start=base.seeds, state=base.state, **run_kwargs)
         result.meta["cache"] = f"extended from {base.seeds} seeds"

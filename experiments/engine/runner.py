@@ -200,15 +200,34 @@ def seed_keys(seed: int, indices: Sequence[int] | np.ndarray) -> jax.Array:
     return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(indices, jnp.uint32))
 
 
-def _compiled(cfg, ndev: int):
-    """:func:`_compile` for ``cfg``'s model, under float64 (cached per config and device count)."""
+def select_metrics(cfg: Config, metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """The model's metric names that ``metrics`` asks for, in the model's order (all for ``None``)."""
+    names = get_model(cfg.model).metric_names
+    if metrics is None:
+        return names
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    unknown = [m for m in metrics if m not in names]
+    if unknown:
+        raise ConfigError(f"unknown {cfg.model} metric {unknown[0]!r}; choose from: {', '.join(names)}")
+    if not metrics:
+        raise ConfigError("metrics must name at least one metric")
+    return tuple(m for m in names if m in set(metrics))
+
+
+def _compiled(cfg, ndev: int, metrics: tuple[str, ...] | None = None):
+    """:func:`_compile` for ``cfg``'s model, under float64 (cached per config, device count and metrics)."""
     with float64():
-        return _compile(get_model(cfg.model).simulate, cfg, ndev)
+        return _compile(get_model(cfg.model).simulate, cfg, ndev, select_metrics(cfg, metrics))
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(simulate: Callable, cfg, ndev: int):
+def _compile(simulate: Callable, cfg, ndev: int, metrics: tuple[str, ...]):
     """``(indices -> {metric: (len(indices), G)}, sharding, micro)``, in micro-batches of ``micro`` seeds.
+
+    Only ``metrics`` leave the program; the computations that only the others need are
+    dead code, which JAX and XLA remove (the eigenvalues behind the Gaussian's ``w2_sq``,
+    for one).
 
     XLA's kernels can round differently for different batch shapes, so a seed's
     trajectory computed in a batch of 64 and in a batch of 4096 may differ in the
@@ -226,7 +245,12 @@ def _compile(simulate: Callable, cfg, ndev: int):
 
     def batch(base, indices):
         with one_matrix_per_call(serial_lapack):
-            return jax.lax.map(lambda i: simulate(cfg, jax.random.fold_in(base, i)), indices, batch_size=micro)
+
+            def one(i):
+                out = simulate(cfg, jax.random.fold_in(base, i))
+                return {name: out[name] for name in metrics}
+
+            return jax.lax.map(one, indices, batch_size=micro)
 
     if ndev == 1:
         return jax.jit(batch), None, micro
@@ -337,6 +361,7 @@ def _run(
     devices: int | None = None,
     progress: bool | None = None,
     state: dict | None = None,
+    metrics: Sequence[str] | None = None,
 ) -> Result:
     """Simulate ``seeds`` seeds of ``cfg`` and reduce them per generation.
 
@@ -352,6 +377,8 @@ def _run(
         devices: how many devices to shard each chunk over (default: all).
         progress: show a progress bar (default: when stderr is a terminal).
         state: a reducer state from an earlier run of seeds ``[.., seed_start)``, to extend.
+        metrics: the metrics to compute (default: all of the model's); the others are
+            not computed at all, and the result holds only these.
 
     Returns:
         Result: mean, standard error, extremes and quantiles per generation.
@@ -375,20 +402,22 @@ def _run(
             f"with {jax.process_count()} processes every device takes part: "
             f"devices must be {len(jax.devices())}, got {devices}"
         )
-    model = get_model(cfg.model)
+    names = select_metrics(cfg, metrics)
     plan_memory(cfg, ndev)
-    fn, sharding, micro = _compiled(cfg, ndev)
+    fn, sharding, micro = _compiled(cfg, ndev, names)
     chunk = _chunk_size(chunk_size, ndev, micro)
     base = jax.random.key(seed)
     G = cfg.generations
     if state is None:
-        reducers = {m: StreamingStats(G, quantiles) for m in model.metric_names}
+        reducers = {m: StreamingStats(G, quantiles) for m in names}
     else:
         if seed_start % BLOCK:
             raise ConfigError(f"an extended run must start at a multiple of {BLOCK} seeds")
-        reducers = {m: StreamingStats.from_state(s, quantiles) for m, s in state.items()}
+        if set(state) != set(names):
+            raise ConfigError(f"the state to extend holds metrics {sorted(state)}, not {list(names)}")
+        reducers = {m: StreamingStats.from_state(state[m], quantiles) for m in names}
     # Host-side reduction in groups of calls, bounded in memory (~64 MiB of float64 values).
-    per_seed_values = G * len(model.metric_names) * 8
+    per_seed_values = G * len(names) * 8
     group = max(1, min(8192, (64 * 2**20) // per_seed_values) // chunk)
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -414,7 +443,7 @@ def _run(
             first = pending[0][0]
             valid = min(len(pending) * chunk, seeds - first)
             host = _to_host([out for _, out in pending])
-            for name in model.metric_names:
+            for name in names:
                 values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
                 bad = ~np.isfinite(values[:valid])
                 if bad.any():

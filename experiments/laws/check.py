@@ -281,8 +281,9 @@ def verify(
     Args:
         laws: the laws to check, each at its own config (:meth:`Law.at` moves one);
             ``seeds`` overrides each law's default seed count.
-        runner: ``(cfg, seeds, seed, progress=...) -> Result``;
-            :func:`model_collapse.experiments.run` or the cache's ``cached_run``.
+        runner: ``(cfg, seeds, seed, progress=..., metrics=...) -> Result``;
+            :func:`model_collapse.experiments.run` or the cache's ``cached_run``. Each
+            config computes only the metrics that its laws check.
 
     Returns:
         ``(checks, results)``: the rows, decided by Holm's procedure at family-wise rate
@@ -292,11 +293,14 @@ def verify(
     total = sum(len(law.generations) for law in laws)
     results: dict[str, Result] = {}
     rows: list[Check] = []
+    wanted: dict[str, set[str]] = {}
+    for law in laws:
+        wanted.setdefault(config_hash(law.config), set()).add(law.metric)
     for law in laws:
         key = config_hash(law.config)
         n = law.seeds if seeds is None else seeds
         if key not in results or results[key].seeds < n:
-            results[key] = runner(law.config, n, seed, progress=progress)
+            results[key] = runner(law.config, n, seed, progress=progress, metrics=sorted(wanted[key]))
         rows += check_law(law, results[key], alpha, total)
     return apply_holm(rows, alpha), results
 

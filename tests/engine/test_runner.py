@@ -245,3 +245,23 @@ def test_moments_only_runs_keep_no_histogram_and_give_the_same_moments():
         )
     with pytest.raises(ValueError, match="no histogram"):
         run(CFG, 64, seed=3, seed_start=640, state=lean.state, quantiles=(0.5,), progress=False)
+
+
+def test_only_the_requested_metrics_are_computed_with_the_same_bits(tmp_path):
+    """``metrics=``: the others are dead code (the w2_sq eigenvalues); what is kept is bit-identical,
+    and a cached run of every metric serves a request for some of them."""
+    from model_collapse.experiments.engine.cache import cached_run
+
+    cfg = GaussianConfig(dim=2, M=8, generations=4, regime="replace", sampler="exact")
+    full = run(cfg, 128, 3, progress=False)
+    some = run(cfg, 128, 3, progress=False, metrics=["w2_sq", "variance"])
+    assert list(some.metrics) == ["variance", "w2_sq"]  # the model's order
+    for name in some.metrics:
+        for field in ("mean", "std", "minimum", "maximum"):
+            assert np.array_equal(getattr(some.metrics[name], field), getattr(full.metrics[name], field)), name
+    with pytest.raises(ConfigError, match="unknown gaussian metric 'w2'"):
+        run(cfg, 64, metrics=["w2"])
+    cached_run(cfg, 128, 3, cache_dir=tmp_path, progress=False)
+    served = cached_run(cfg, 128, 3, cache_dir=tmp_path, progress=False, metrics=["log_det"])
+    assert served.meta["cache"] == "hit" and list(served.metrics) == ["log_det"]
+    assert np.array_equal(served.metrics["log_det"].mean, full.metrics["log_det"].mean)

@@ -264,7 +264,7 @@ def small_runner():
 
     memo = {}
 
-    def runner(cfg, seeds, seed, progress=None):
+    def runner(cfg, seeds, seed, progress=None, metrics=None):
         if (cfg, seeds, seed) not in memo:
             memo[cfg, seeds, seed] = run(cfg, seeds, seed, progress=False)
         return memo[cfg, seeds, seed]
@@ -309,7 +309,7 @@ def test_a_distribution_check_recomputes_the_runs_own_seeds(small_runner):
 
 
 def test_assert_law_is_inconclusive_when_checks_are_refused_and_refuses_bad_input():
-    def runner(cfg, seeds, seed, progress=None):  # refusals come from theory: no need to simulate
+    def runner(cfg, seeds, seed, progress=None, metrics=None):  # refusals come from theory: no need to simulate
         return _result(cfg, np.ones(cfg.generations), np.full(cfg.generations, 0.1), seeds=seeds)
 
     with warnings.catch_warnings():
@@ -332,7 +332,7 @@ def test_verify_runs_each_config_once_and_decides_with_holm():
     cfg = law_a.config
     gens = np.arange(1, cfg.generations + 1)
 
-    def runner(cfg, seeds, seed, progress=None):
+    def runner(cfg, seeds, seed, progress=None, metrics=None):
         calls.append(cfg)
         mean = law_a.predict(cfg, gens)
         return _result(cfg, mean, mean * 0.01, seeds=seeds)
@@ -354,7 +354,7 @@ def test_report_states_formulas_holm_and_inconclusive_laws(tmp_path):
         warnings.simplefilter("ignore")
         heavy = ok.at(LinRegConfig(d=4, T=7, generations=20, sampler="exact"))  # every check refused
 
-    def runner(cfg, seeds, seed, progress=None):
+    def runner(cfg, seeds, seed, progress=None, metrics=None):
         gens = np.arange(1, cfg.generations + 1)
         mean = ok.predict(cfg, gens)
         return _result(cfg, mean + 0.002 * mean, mean * 0.01, seeds=seeds)
