@@ -216,14 +216,53 @@ def select_metrics(cfg: Config, metrics: Sequence[str] | None) -> tuple[str, ...
 
 
 def _compiled(cfg, ndev: int, metrics: tuple[str, ...] | None = None):
-    """:func:`_compile` for ``cfg``'s model, under float64 (cached per config, device count and metrics)."""
+    """The compiled program for ``cfg``, its parameters bound: ``(program, sharding, micro)``.
+
+    Compiled once per *shape*: the config's static fields (and the device count and the
+    metrics) key the compilation, while its traced fields (``TRACED_FIELDS``: noise levels,
+    values that change no array's shape) are arguments of the program, so a sweep over
+    them compiles once. The program is called as ``program(base_key, indices)``.
+    """
+    cls = type(cfg)
+    traced = tuple(getattr(cls, "TRACED_FIELDS", ()))
+    static = tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.name not in traced)
+    params = tuple(np.float64(getattr(cfg, name)) for name in traced)
+    micro = micro_batch(cfg, jax.devices()[0].platform)
     with float64():
-        return _compile(get_model(cfg.model).simulate, cfg, ndev, select_metrics(cfg, metrics))
+        jitted, sharding = _compile(
+            get_model(cfg.model).simulate, (cls, static, traced), ndev, select_metrics(cfg, metrics), micro
+        )
+    return _Bound(jitted, params), sharding, micro
+
+
+class _Bound:
+    """A compiled program with the config's traced parameters bound (``lower`` for its fingerprint)."""
+
+    def __init__(self, jitted: Callable, params: tuple):
+        self.jitted, self.params = jitted, params
+
+    def __call__(self, base: jax.Array, indices: Any) -> dict[str, jax.Array]:
+        return self.jitted(self.params, base, indices)
+
+    def lower(self, base: jax.Array, indices: Any) -> Any:
+        return self.jitted.lower(self.params, base, indices)
+
+    def _cache_size(self) -> int:  # the number of compilations of the shared program (tests)
+        return self.jitted._cache_size()
+
+
+def _rebuild(shape: tuple, values: tuple) -> Any:
+    """The config with its traced fields set to ``values`` (tracers inside the program), unvalidated."""
+    cls, static, traced = shape
+    cfg = object.__new__(cls)
+    for name, value in (*static, *zip(traced, values, strict=True)):
+        object.__setattr__(cfg, name, value)
+    return cfg
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(simulate: Callable, cfg, ndev: int, metrics: tuple[str, ...]):
-    """``(indices -> {metric: (len(indices), G)}, sharding, micro)``, in micro-batches of ``micro`` seeds.
+def _compile(simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ...], micro: int):
+    """``((params, base, indices) -> {metric: (len(indices), G)}, sharding)``, in micro-batches of ``micro`` seeds.
 
     Only ``metrics`` leave the program; the computations that only the others need are
     dead code, which JAX and XLA remove (the eigenvalues behind the Gaussian's ``w2_sq``,
@@ -236,14 +275,14 @@ def _compile(simulate: Callable, cfg, ndev: int, metrics: tuple[str, ...]):
     several devices, ``shard_map`` gives each device whole micro-batches of the same body.
     """
     devices = jax.devices()[:ndev]
-    micro = micro_batch(cfg, devices[0].platform)
     # CPU devices share one intra-op thread pool, on which jaxlib's batched LAPACK kernels
     # deadlock when several devices run at once: on the CPU, LAPACK gets one matrix per
     # call (see experiments.linalg), on one device too, so that every device count runs
     # the same per-device program and gives the same bits.
     serial_lapack = any(d.platform == "cpu" for d in devices)
 
-    def batch(base, indices):
+    def batch(params, base, indices):
+        cfg = _rebuild(shape, params)
         with one_matrix_per_call(serial_lapack):
 
             def one(i):
@@ -253,13 +292,15 @@ def _compile(simulate: Callable, cfg, ndev: int, metrics: tuple[str, ...]):
             return jax.lax.map(one, indices, batch_size=micro)
 
     if ndev == 1:
-        return jax.jit(batch), None, micro
+        return jax.jit(batch), None
     mesh = Mesh(np.array(devices), ("seeds",))
     spec = PartitionSpec("seeds")
     # Each device runs whole micro-batches with no collectives; check_vma=False lets the
     # simulators' scans start from constant (device-invariant) carries.
-    sharded = jax.shard_map(batch, mesh=mesh, in_specs=(PartitionSpec(), spec), out_specs=spec, check_vma=False)
-    return jax.jit(sharded), NamedSharding(mesh, spec), micro
+    sharded = jax.shard_map(
+        batch, mesh=mesh, in_specs=(PartitionSpec(), PartitionSpec(), spec), out_specs=spec, check_vma=False
+    )
+    return jax.jit(sharded), NamedSharding(mesh, spec)
 
 
 @functools.lru_cache(maxsize=256)

@@ -3,9 +3,11 @@
 A config declares which of its fields are *static* (they fix an array's shape or the
 control flow: dimensions, sample counts, generations, the regime, the sampler, the
 precision) and which are *parameters* (continuous values that change no shape: noise
-levels, fractions), in ``traced=(...)``. Today every field is PyTree metadata, so a
-jitted simulator is specialised to the whole config; the split is what lets
-parameters become traced values, compiled once per shape. Values are normalised on
+levels), in ``traced=(...)``. The runner compiles one program per static part and
+passes the parameters as arguments, so a sweep over them compiles once; inside the
+program a parameter is a tracer, so a model may use it only in array arithmetic
+(``jnp.sqrt(cfg.sigma2)``), never in Python control flow or shapes. A real fraction
+fixes how many rows or samples are real (an array's size), so it is static. Values are normalised on
 construction (``sigma2=1`` and ``sigma2=1.0`` are one config with one hash; NumPy
 integers and floats are accepted; ``True``/``False`` only for boolean fields), and
 validation happens there too, so an invalid config never reaches a simulator.

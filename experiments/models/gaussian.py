@@ -84,7 +84,7 @@ class SamplerNote(UserWarning):
     """The config chose a sampler for the user (one that works for the regime asked for)."""
 
 
-@config_dataclass(traced=("sigma2", "real_fraction"))
+@config_dataclass(traced=("sigma2",))
 class GaussianConfig:
     """A Gaussian refit generation after generation.
 

@@ -69,7 +69,7 @@ class MonteCarloVarianceWarning(UserWarning):
     """The Monte Carlo estimator of the mean has infinite variance for this config."""
 
 
-@config_dataclass(traced=("sigma2", "real_fraction"))
+@config_dataclass(traced=("sigma2",))
 class LinRegConfig:
     """Linear regression refit on its own labels.
 

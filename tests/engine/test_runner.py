@@ -233,6 +233,15 @@ def test_repeated_runs_of_the_same_config_do_not_recompile():
     for seeds, seed, chunk in ((1000, 3, None), (130, 4, 64), (64, 2**31, None)):
         run(cfg, seeds, seed=seed, chunk_size=chunk, progress=False)
     assert fn._cache_size() == size
+    # A sweep over a traced parameter (sigma2 changes no shape) reuses the same program too, and the
+    # program does use each value: the error scales with sigma2 seed by seed (the same draws).
+    first = run(cfg, 64, seed=0, progress=False).metrics["test_error"].mean / cfg.sigma2
+    for sigma2 in (0.3, 2.0, 7.5):
+        other = dataclasses.replace(cfg, sigma2=sigma2)
+        res = run(other, 64, seed=0, progress=False)
+        assert _compiled(other, 1)[0].jitted is fn.jitted
+        np.testing.assert_allclose(res.metrics["test_error"].mean / sigma2, first, rtol=1e-12)
+    assert fn._cache_size() == size
 
 
 def test_moments_only_runs_keep_no_histogram_and_give_the_same_moments():

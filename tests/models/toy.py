@@ -18,7 +18,7 @@ from model_collapse.experiments.models.config import check_choice, check_positiv
 from model_collapse.experiments.models.regimes import REGIMES
 
 
-@config_dataclass(traced=("real_fraction",))
+@config_dataclass()
 class ToyConfig:
     """A Gaussian mean refit with known variance."""
 
