@@ -208,6 +208,15 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
         "| law | formula | source | kind | seeds | seeds for 99% power | generations | largest \\|z\\| | verdict |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    t = report.get("timings")
+    if t:
+        lines.insert(
+            2,
+            f"Time: laws {t['laws_s']:.1f} s (compilation with each config's first chunk "
+            f"{t['laws_compile_and_first_chunk_s']:.1f} s, simulation {t['laws_simulate_s']:.1f} s, reduction "
+            f"{t['laws_reduce_s']:.1f} s, the rest {t['laws_other_s']:.1f} s; {t['laws_configs_simulated']} configs "
+            f"simulated, the others from the cache), figures {t['figures_s']:.1f} s.\n",
+        )
     pkg = report.get("package")
     if pkg:
         commit = f", commit `{pkg['commit']}`" if pkg["commit"] else ""
@@ -244,6 +253,23 @@ def write_report(report: dict, outdir: Path) -> list[Path]:
     return [js, md]
 
 
+def _timings(runs: list[dict], laws_s: float, figures_s: float) -> dict[str, float]:
+    """Where the time went: the laws' simulations split into compilation (with the first chunk), simulation
+    and the host's reduction, the rest of the verification (cache, checks), and the figures."""
+    first = sum(m.get("first_chunk_s") or 0.0 for m in runs)
+    reduce_s = sum(m.get("reduce_s", 0.0) for m in runs)
+    simulate_s = sum(m.get("elapsed_s", 0.0) for m in runs) - first - reduce_s
+    return {
+        "laws_s": laws_s,
+        "laws_compile_and_first_chunk_s": first,
+        "laws_simulate_s": max(simulate_s, 0.0),
+        "laws_reduce_s": reduce_s,
+        "laws_other_s": max(laws_s - first - simulate_s - reduce_s, 0.0),
+        "laws_configs_simulated": len(runs),
+        "figures_s": figures_s,
+    }
+
+
 def reproduce(
     outdir: str | os.PathLike[str],
     quick: bool = False,
@@ -263,21 +289,28 @@ def reproduce(
         names = [n for n in names if any(n.startswith(o) or o in n for o in only)]
     n_seeds = seeds or (QUICK_SEEDS if quick else None)
     elapsed: dict[str, float] = {}
+    runs: list[dict] = []
 
     def timed(cfg, n, seed, progress=None, metrics=None):
         t0 = time.perf_counter()
         res = cached_run(cfg, n, seed, progress=progress, metrics=metrics)
         elapsed.setdefault(config_hash(cfg), time.perf_counter() - t0)
+        if res.meta.get("cache") != "hit":
+            runs.append(res.meta)
         return res
 
     paths = []
+    t0 = time.perf_counter()
     if laws:
         checks, results = verify(laws, seeds=n_seeds, alpha=alpha, progress=progress, runner=timed)
         report = build_report(laws, checks, results, alpha, elapsed)
-        paths += write_report(report, outdir)
     else:
         report = {"passed": True, "verdict": "pass", "laws": [], "checks": 0, "alpha": alpha}
+    laws_s = time.perf_counter() - t0
     if names:
         fig_seeds = seeds or (max(256, QUICK_SEEDS // 4) if quick else None)
         paths += make_all(outdir / "figures", seeds=fig_seeds, only=names, progress=progress)
+    report["timings"] = _timings(runs, laws_s, time.perf_counter() - t0 - laws_s)
+    if laws:
+        paths[:0] = write_report(report, outdir)
     return report, paths

@@ -469,6 +469,7 @@ def _run(
         bar = tqdm(total=seeds, unit="seed", desc=f"{cfg.model}/{cfg.regime}", leave=False, file=sys.stderr)
     t0 = time.perf_counter()
     compile_s = None
+    reduce_s = 0.0  # the host's share: transfer, finiteness checks, streaming statistics
     starts = list(range(0, seeds, chunk))
     try:
         for g0 in range(0, len(starts), group):
@@ -483,6 +484,8 @@ def _run(
                     compile_s = time.perf_counter() - t0
             first = pending[0][0]
             valid = min(len(pending) * chunk, seeds - first)
+            jax.block_until_ready([out for _, out in pending])
+            t_host = time.perf_counter()
             host = _to_host([out for _, out in pending])
             for name in names:
                 values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
@@ -497,6 +500,7 @@ def _run(
             del host, values
             if _TRIM is not None:
                 _TRIM()
+            reduce_s += time.perf_counter() - t_host
             if bar is not None:
                 bar.update(valid)
     finally:
@@ -526,6 +530,7 @@ def _run(
         metrics=metrics,
         meta={
             **_meta(cfg, chunk, micro, ndev, elapsed, compile_s),
+            "reduce_s": reduce_s,
             "quantile_resolution": {m: r.resolution for m, r in reducers.items()},
         },
         state={m: r.state() for m, r in reducers.items()},
