@@ -296,6 +296,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--out", metavar="FILE", help="with --throughput: append each entry as a JSON line as it finishes"
     )
+    parser.add_argument(
+        "--coldstart",
+        action="store_true",
+        help="only the cold-start entries (fresh processes, empty caches: bench/coldstart.py)",
+    )
+    parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start entries")
+    parser.add_argument("--worker-breakdown", help=argparse.SUPPRESS)
     parser.add_argument("--worker-entry", help=argparse.SUPPRESS)
     parser.add_argument("--worker-scaling", help=argparse.SUPPRESS)
     parser.add_argument("--worker-throughput", help=argparse.SUPPRESS)
@@ -309,6 +316,11 @@ def main(argv=None) -> int:
     if args.worker_entry:
         print(json.dumps(worker_entry(json.loads(args.worker_entry))))
         return 0
+    if args.worker_breakdown:
+        from .coldstart import worker_breakdown
+
+        print(json.dumps(worker_breakdown(json.loads(args.worker_breakdown))))
+        return 0
     if args.worker_scaling:
         print(json.dumps(worker_scaling(json.loads(args.worker_scaling))))
         return 0
@@ -320,7 +332,10 @@ def main(argv=None) -> int:
 
             print(throughput_table(saved))
         else:
-            print(table(saved))
+            from .coldstart import table as coldstart_table
+
+            cold = [e for e in saved if "entry" in e]
+            print(table([e for e in saved if "entry" not in e]) + ("\n\n" + coldstart_table(cold) if cold else ""))
         return 0
 
     workloads = [get_workload(n) for n in args.workloads.split(",")] if args.workloads else list(WORKLOADS)
@@ -352,13 +367,20 @@ def main(argv=None) -> int:
     )
     for name, why in SKIPPED.items():
         log(f"{name} skipped: {why}")
+    from .coldstart import run_coldstart
+    from .coldstart import table as coldstart_table
+
     t0 = time.perf_counter()
-    results = run_benchmarks(args.quick, workloads, samplers, repeats, args.blas_threads)
+    results = [] if args.coldstart else run_benchmarks(args.quick, workloads, samplers, repeats, args.blas_threads)
+    cold = [] if args.no_coldstart else run_coldstart(args.quick)
     log(f"done in {time.perf_counter() - t0:.0f} s")
     if args.json:
-        print(json.dumps(results, indent=1))
+        print(json.dumps(results + cold, indent=1))
     else:
-        print(table(results))
+        if results:
+            print(table(results))
+        if cold:
+            print("\n" + coldstart_table(cold))
         for name, why in SKIPPED.items():
             print(f"\n{name} skipped: {why}")
     return 0
