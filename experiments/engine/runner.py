@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +32,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from ..models import get_model
 from ..models.config import Config, ConfigError, config_dict, config_hash
 from .linalg import one_matrix_per_call
+from .memory import _MAX_MICRO, _MICRO_MEMORY, micro_batch, plan_memory  # noqa: F401  (re-exported)
+from .metadata import _meta, package_metadata  # noqa: F401  (package_metadata: re-exported)
 from .precision import float64
 from .stats import BLOCK, NonFiniteError, StreamingStats
 
@@ -41,74 +41,6 @@ __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "pro
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_SEEDS = 2**32
-_MICRO_MEMORY = 2**31  # accelerators: bytes of live simulation state per micro-batch
-_MAX_MICRO = 2**16  # accelerators: seeds per micro-batch at most
-
-
-def micro_batch(cfg: Config, platform: str) -> int:
-    """Seeds that one vmapped body computes at once on ``platform`` (a multiple of ``BLOCK``).
-
-    A function of the config and the platform alone, never of the seed count, the chunk
-    size or the device count, so a seed's bits depend on none of those. On the CPU it is
-    ``BLOCK`` (64): the cores are kept busy by XLA's threads and the calls' queue. An
-    accelerator runs one micro-batch's kernels one after another, so it gets the
-    largest ``BLOCK * 2**k`` up to ``2**16`` seeds whose state (four times
-    ``cfg.memory_per_seed()``, for vmapped temporaries) fits in 2 GiB.
-    """
-    if platform == "cpu":
-        return BLOCK
-    per_seed = max(int(cfg.memory_per_seed()), 1) * 4
-    micro = BLOCK
-    while 2 * micro <= _MAX_MICRO and 2 * micro * per_seed <= _MICRO_MEMORY:
-        micro *= 2
-    return micro
-
-
-def available_memory(platform: str) -> int | None:
-    """Bytes one device can hold: the accelerator's limit, or the host's memory (its cgroup limit if lower)."""
-    if platform != "cpu":
-        stats = jax.devices()[0].memory_stats() or {}
-        return stats.get("bytes_limit")
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = open(path).read().strip()
-        except OSError:
-            continue
-        if text.isdigit():
-            total = min(total, int(text))
-    return total
-
-
-def plan_memory(cfg: Config, ndev: int = 1) -> int:
-    """Bytes a device needs for ``cfg``; a :class:`ConfigError` (exit status 2) before any work if it cannot fit.
-
-    One micro-batch of seeds runs at once per device, with room for the vmapped
-    temporaries (four times :meth:`memory_per_seed`), plus the host's reduction buffers
-    (64 MiB). Refused when that exceeds the device's (or the host's) memory.
-    """
-    platform = jax.devices()[0].platform
-    micro = micro_batch(cfg, platform)
-    need = 4 * micro * int(cfg.memory_per_seed()) + 64 * 2**20
-    have = available_memory(platform)
-    if have is not None and need > have:
-        advice = getattr(cfg, "memory_advice", lambda: "fewer generations or smaller sizes")()
-        raise ConfigError(
-            f"this config needs about {_bytes(need)} per device ({micro} seeds at once, {_bytes(cfg.memory_per_seed())}"
-            f" of state each) and {_bytes(have)} is available: try {advice}"
-        )
-    return need
-
-
-def _bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} PiB"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -537,51 +469,5 @@ def _run(
     )
 
 
-def package_metadata() -> dict[str, Any]:
-    """The package's name, version and git commit (``None`` outside a git checkout), for every result."""
-    from importlib import metadata
-
-    from .cache import _git_commit
-
-    try:
-        version = metadata.version("model-collapse")
-    except metadata.PackageNotFoundError:
-        version = "0+unknown"
-    return {"name": "model-collapse", "version": version, "commit": _git_commit()}
-
-
 def _qkey(q: float) -> str:
     return format(q, "g")
-
-
-def _meta(cfg, chunk: int, micro: int, ndev: int, elapsed: float, compile_s: float | None) -> dict[str, Any]:
-    from importlib import metadata
-
-    def version(dist: str) -> str | None:  # without importing it (matplotlib and SymPy take a second)
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return None
-
-    dev = jax.devices()[0]
-    return {
-        "package": package_metadata(),
-        "precision": cfg.precision,
-        "backend": jax.default_backend(),
-        "device_kind": dev.device_kind,
-        "devices": ndev,
-        "chunk_size": chunk,
-        "block": BLOCK,
-        "micro_batch": micro,
-        "elapsed_s": elapsed,
-        "first_chunk_s": compile_s,
-        "versions": {
-            "python": platform.python_version(),
-            "jax": jax.__version__,
-            "jaxlib": version("jaxlib"),
-            "numpy": np.__version__,
-            "scipy": version("scipy"),
-            "sympy": version("sympy"),
-            "matplotlib": version("matplotlib"),
-        },
-    }
