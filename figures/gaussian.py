@@ -164,7 +164,7 @@ def regimes(
     "Self-Consuming Generative Models Go MAD"): each generation fits on ``k = f M`` fresh
     real samples plus ``M - k`` synthetic ones from the previous fit, ``f`` the real
     fraction; augment keeps the **same** ``k`` real samples of generation 1 for good
-    (Bertrand et al. 2023's setting; its exact laws are derived here), and its mean error
+    (Bertrand et al. 2024's setting; its exact laws are derived here), and its mean error
     settles more than twice as high as mix's with the same ``f``. Exact laws are dashed,
     upper bounds dotted; a linear-y inset shows the bounded regimes' variances, which
     differ by a few percent.
@@ -226,7 +226,7 @@ def regimes(
     axes[0, 0].plot([], [], label="law, exact expectation (dashed)", **THEORY)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=6, bbox_to_anchor=(0.5, -0.07), frameon=False)
-    bounded = "accumulate, mix (Alemohammad et al. 2024) and augment (Bertrand et al. 2023's setting)"
+    bounded = "accumulate, mix (Alemohammad et al. 2024) and augment (Bertrand et al. 2024's setting)"
     fig.suptitle(
         f"1-D Gaussian, M={M}: under replace $E(\\mu_n-\\mu)^2$ grows as $n\\sigma^2/M$ (unbiased) or saturates at "
         f"$\\sigma^2$ (MLE),\nand $E\\sigma_n^2$ is flat (unbiased, a martingale) or decays as $(1-1/M)^n$ (MLE); "

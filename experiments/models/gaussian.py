@@ -9,7 +9,7 @@ Truth ``N(0, sigma2 I_dim)``. Generation 1 is fit on ``M`` real samples; generat
 * ``mix``: ``k = real_fraction * M`` fresh real samples and ``M - k`` synthetic ones
   (the fresh-data loop of Alemohammad et al. 2024);
 * ``augment``: generation 1's first ``k`` real samples, kept for good, and ``M - k``
-  synthetic ones (Bertrand et al. 2023's setting).
+  synthetic ones (Bertrand et al. 2024's setting).
 
 Estimators: ``unbiased`` (scatter / (N - 1), the Nature theorem's) or ``mle`` (scatter / N,
 what the public code of these papers computes).

@@ -11,7 +11,7 @@ is written once, here, from the hooks of :class:`model_collapse.experiments.mode
   ``M - k`` synthetic ones (the fresh-data loop of Alemohammad et al. 2024);
 * ``augment``: the **same** ``k`` original real samples every generation (the first
   ``k`` of generation 1's real batch, kept for good) plus ``M - k`` synthetic ones
-  (Bertrand et al. 2023; Seddik et al. 2024's partially synthetic setting);
+  (Bertrand et al. 2024; Seddik et al. 2024's partially synthetic setting);
 * ``accumulate-subsample``: ``M`` drawn uniformly without replacement from every raw
   sample so far (Kazdan et al. 2024), kept in a buffer of ``G * M`` rows.
 

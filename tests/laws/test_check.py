@@ -391,6 +391,12 @@ def test_references_are_proper_bibtex_and_mix_cites_the_fresh_data_loop():
     # Bertrand et al.'s setting reuses the same real data: only the augment laws cite it.
     bertrand = {law.id for law in LAWS.values() if "Bertrand" in law.reference.authors}
     assert bertrand and all("/augment/" in law_id for law_id in bertrand), bertrand
+    # The same in theory's own table: mix is the fresh-data loop, never Bertrand et al.'s setting.
+    from model_collapse.theory.gaussian.laws import _law_rows
+
+    for row in _law_rows():
+        assert ("Bertrand" in row.source) == (row.regime == "augment" and row.kind == "exact expectation"), row
+        assert row.regime != "mix" or "Alemohammad" in row.source or "Jensen" in row.source, row
 
 
 def test_every_law_says_whether_a_paper_states_it_or_the_package_derived_it():

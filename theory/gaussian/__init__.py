@@ -2,7 +2,7 @@ r"""Gaussian refitting: SymPy derivations of the model-collapse laws, and fast n
 
 The model (Shumailov et al., Nature 2024, "AI models collapse when trained on
 recursively generated data", the theorem on recursive Gaussian fitting; Kazdan
-et al. 2024 "Collapse or Thrive?"; Bertrand et al. 2023; Dey & Donoho 2024):
+et al. 2024 "Collapse or Thrive?"; Alemohammad et al. 2024; Bertrand et al. 2024; Dey & Donoho 2024):
 
 * the truth is :math:`N(\mu, \Sigma)` in ``dim`` dimensions; generation 0 *is*
   the truth;

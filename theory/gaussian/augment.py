@@ -3,7 +3,7 @@ r"""Augment regime: the same ``k`` real samples every generation, plus ``M - k``
 Generation 1 fits on ``M`` real samples; its first ``k = real_fraction * M``
 (the set ``R``, mean :math:`\bar r`, scatter :math:`S_R`) are kept for good, and
 generation :math:`n \ge 2` fits on ``R`` plus :math:`m = M - k` fresh samples
-from model :math:`n-1` (Bertrand et al. 2023; Seddik et al. 2024's partially
+from model :math:`n-1` (Bertrand et al. 2024; Seddik et al. 2024's partially
 synthetic setting). No paper states the exact finite-``M`` expectations; they
 are **derived here** (:func:`augment_derivation`) from the one-step recursion.
 

@@ -44,19 +44,29 @@ class Law:
         return self.dims == "any" or (self.dims == "1") == (dim == 1)
 
 
-_SH = "Shumailov et al. 2024 (Nature), theorem on recursive Gaussian fitting"
+_SH = "derived here; setting of Shumailov et al. 2024 (Nature), Theorem 3.1 (Gaussian model collapse)"
+_SH_STATED = "Shumailov et al. 2024 (Nature), Theorem 3.1 and its proof (E Sigma_n = Sigma, unbiased estimator)"
 
 
 def _law_rows() -> tuple[Law, ...]:
     rows = []
     for est in ESTIMATORS:
-        sh = _SH if est == "unbiased" else _SH + ", MLE variant (Kazdan et al. 2024's estimator)"
+        sh = _SH if est == "unbiased" else "derived here; MLE refit (Kazdan et al. 2024's estimator)"
         rows += [
             Law("mean_sq_error", "replace", est, "any", "mean", "exact expectation", "replace_mean_sq_error", sh),
-            Law("variance", "replace", est, "any", "mean", "exact expectation", "replace_variance", sh),
+            Law(
+                "variance",
+                "replace",
+                est,
+                "any",
+                "mean",
+                "exact expectation",
+                "replace_variance",
+                _SH_STATED if est == "unbiased" else sh,
+            ),
             Law("std", "replace", est, "1", "mean", "exact expectation", "replace_std", sh),
             # std = sqrt(tr Sigma_n / tr Sigma) in several dimensions: E of the root does not close
-            Law("std", "replace", est, ">1", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
+            Law("std", "replace", est, ">1", "mean", "upper bound", "jensen_std_bound", "derived here (Jensen)"),
             Law(
                 "log_det",
                 "replace",
@@ -65,11 +75,11 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "replace_log_det",
-                sh + "; Kazdan et al. 2024 (det metric)",
+                sh + "; the det metric of Kazdan et al. 2024",
             ),
             Law("w2_sq", "replace", est, "1", "mean", "exact expectation", "replace_w2_sq", sh),
             Law("variance", "replace", est, "any", "var", "exact variance", "replace_var_variance", sh),
-            Law("log_det", "replace", est, "any", "var", "exact variance", "replace_var_log_det", "new"),
+            Law("log_det", "replace", est, "any", "var", "exact variance", "replace_var_log_det", "derived here"),
             Law("log_det", "replace", est, "any", "rate", "almost-sure rate", "replace_log_det_rate", sh),
             Law(
                 "mean_sq_error",
@@ -79,7 +89,7 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "accumulate_mean_sq_error",
-                "Dey & Donoho 2024 (pi^2/6 pathway); Kazdan et al. 2024; Gerstgrasser et al. 2024",
+                "derived here; setting of Dey & Donoho 2024 (pi^2/6 pathway), Kazdan et al. 2024",
             ),
             Law(
                 "variance",
@@ -89,10 +99,19 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "accumulate_variance",
-                "Kazdan et al. 2024; Gerstgrasser et al. 2024 (no collapse)",
+                "derived here; setting of Kazdan et al. 2024, Dey & Donoho 2024 (no collapse)",
             ),
-            Law("std", "accumulate", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
-            Law("log_det", "accumulate", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
+            Law("std", "accumulate", est, "any", "mean", "upper bound", "jensen_std_bound", "derived here (Jensen)"),
+            Law(
+                "log_det",
+                "accumulate",
+                est,
+                "any",
+                "mean",
+                "upper bound",
+                "jensen_log_det_bound",
+                "derived here (Jensen)",
+            ),
             Law(
                 "mean_sq_error",
                 "mix",
@@ -101,7 +120,7 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "mix_mean_sq_error",
-                "Bertrand et al. 2023 (stability with fresh data)",
+                "derived here (the fresh-data loop of Alemohammad et al. 2024)",
             ),
             Law(
                 "variance",
@@ -111,10 +130,10 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "mix_variance",
-                "Bertrand et al. 2023 (stability with fresh data)",
+                "derived here (the fresh-data loop of Alemohammad et al. 2024)",
             ),
-            Law("std", "mix", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
-            Law("log_det", "mix", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
+            Law("std", "mix", est, "any", "mean", "upper bound", "jensen_std_bound", "derived here (Jensen)"),
+            Law("log_det", "mix", est, "any", "mean", "upper bound", "jensen_log_det_bound", "derived here (Jensen)"),
             Law(
                 "mean_sq_error",
                 "augment",
@@ -123,7 +142,7 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "augment_mean_sq_error",
-                "new (derived here); setting of Bertrand et al. 2023 and Seddik et al. 2024",
+                "derived here; setting of Bertrand et al. 2024 and Seddik et al. 2024",
             ),
             Law(
                 "variance",
@@ -133,10 +152,12 @@ def _law_rows() -> tuple[Law, ...]:
                 "mean",
                 "exact expectation",
                 "augment_variance",
-                "new (derived here); setting of Bertrand et al. 2023 and Seddik et al. 2024",
+                "derived here; setting of Bertrand et al. 2024 and Seddik et al. 2024",
             ),
-            Law("std", "augment", est, "any", "mean", "upper bound", "jensen_std_bound", "new (Jensen)"),
-            Law("log_det", "augment", est, "any", "mean", "upper bound", "jensen_log_det_bound", "new (Jensen)"),
+            Law("std", "augment", est, "any", "mean", "upper bound", "jensen_std_bound", "derived here (Jensen)"),
+            Law(
+                "log_det", "augment", est, "any", "mean", "upper bound", "jensen_log_det_bound", "derived here (Jensen)"
+            ),
         ]
     return tuple(rows)
 

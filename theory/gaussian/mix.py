@@ -1,8 +1,8 @@
 r"""Mix regime: each generation refits on ``k`` fresh real samples and ``M - k`` from the previous fit.
 
 :func:`mix_derivation` derives the two-moment linear recursion, its stationary
-point and its edge cases in SymPy (Bertrand et al. 2023: stability with fresh
-data); the numeric functions iterate the derived recursion.
+point and its edge cases in SymPy (derived here, in the setting of the fresh-data loop of
+Alemohammad et al. 2024); the numeric functions iterate the derived recursion.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def mix_mean_sq_error(
     ``real_fraction = 1`` is fresh i.i.d. fitting (:math:`d\sigma^2/M` for n >= 1).
     For ``k >= 1`` it converges geometrically to the stationary value
     (:func:`mix_stationary`): a finite error for any positive fraction of real
-    data (Bertrand et al. 2023's stability, here exact in expectation).
+    data (the fresh-data loop of Alemohammad et al. 2024 avoids collapse; here exact in expectation).
 
     Args:
         n: generation(s), integers >= 0.
