@@ -2,7 +2,7 @@
 
 A derivation that calls another one gets the other's frozen result, which its own entry
 checks: the chain is checked link by link. On a failure, regenerate with
-``python -m model_collapse.theory.frozen`` and review the diff of ``theory/_derived.py``.
+``python -m model_collapse.theory.frozen`` and review the diff of ``theory/_derived/` (one module per theory module)`.
 """
 
 import pytest
