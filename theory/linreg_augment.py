@@ -160,6 +160,8 @@ def conditional_augment_skewness(n_: ArrayLike, X_R: ArrayLike, X_S: ArrayLike) 
     """
     from scipy.linalg import eigh
 
+    from .tails import gaussian_quadratic_form_skewness
+
     X_R, X_S = (np.atleast_2d(np.asarray(x, dtype=np.float64)) for x in (X_R, X_S))
     b_, c_, _, _ = _pencil(X_R, X_S)
     G_S = X_S.T @ X_S
@@ -174,7 +176,7 @@ def conditional_augment_skewness(n_: ArrayLike, X_R: ArrayLike, X_S: ArrayLike) 
         J_, K_ = fJ(J_, K_, b_, c_, 1.0), fK(J_, K_, b_, c_, 1.0)
         root = np.sqrt(np.maximum(K_, 0.0))
         w = np.linalg.eigvalsh(root[:, None] * W * root[None, :])
-        out[gens == i] = np.sqrt(8.0) * np.sum(w**3) / np.sum(w**2) ** 1.5
+        out[gens == i] = gaussian_quadratic_form_skewness(np.maximum(w, 0.0))
     return out.reshape(np.shape(n_))
 
 
