@@ -4,6 +4,7 @@
 * :mod:`theory.gaussian`: Gaussian refit on its own samples (replace, accumulate, mix;
   unbiased and MLE covariance).
 * :mod:`theory.tails`: tails of the Monte Carlo estimators (when a z-score is honest).
+* :mod:`theory.categorical`: a categorical distribution refit on its own (decoded) samples.
 
 Imports nothing from ``experiments``: theory is upstream of simulation. The submodules
 are imported on first access (``theory.gaussian``, or ``from theory import gaussian``),
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["gaussian", "linreg", "tails"]
+__all__ = ["categorical", "gaussian", "linreg", "tails"]
 
 
 def __getattr__(name: str):

@@ -116,7 +116,7 @@ def decode(text: str) -> Any:
 
 def derive_all() -> dict[tuple[str, tuple], str]:
     """Run every live derivation at its frozen arguments: ``(name, args) -> encode(result)``."""
-    for module in ("linreg", "linreg_augment", "gaussian", "tails"):
+    for module in ("linreg", "linreg_augment", "gaussian", "tails", "categorical"):
         importlib.import_module(f"{__package__}.{module}")
     return {(name, args): encode(fn(*args)) for name, (_, fn, calls) in DERIVATIONS.items() for args in calls}
 

@@ -13,7 +13,7 @@ TABLE = frozen.frozen_text()
 
 
 def _registered():
-    for module in ("linreg", "linreg_augment", "gaussian", "tails"):
+    for module in ("linreg", "linreg_augment", "gaussian", "tails", "categorical"):
         __import__(f"model_collapse.theory.{module}")
     return frozen.DERIVATIONS
 

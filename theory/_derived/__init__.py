@@ -5,6 +5,9 @@ The SymPy derivations of :mod:`model_collapse.theory`, frozen (:mod:`model_colla
 """
 
 MODULES = (
+    "categorical_mixing",
+    "categorical_moments",
+    "categorical_tails_of_zipf",
     "gaussian_accumulate",
     "gaussian_augment",
     "gaussian_mix",

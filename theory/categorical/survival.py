@@ -1,0 +1,333 @@
+r"""Survival, fixation and absorption of categories, exactly, from the two-type Wright-Fisher chain.
+
+One category ``j`` against all others: its count :math:`c_n` in generation ``n`` (``n`` counts fits;
+generation 1 is the fit on ``M`` real samples, so :math:`c_1 \sim \operatorname{Bin}(M, p_{0,j})`)
+is a Markov chain on :math:`0..M` (derived here from the multinomial's marginals):
+
+* replace: :math:`c_{n+1} \mid c_n \sim \operatorname{Bin}(M, c_n/M)`;
+* mix: :math:`c_{n+1} \mid c_n \sim \operatorname{Bin}(k, p_{0,j}) + \operatorname{Bin}(M - k, c_n/M)`;
+* augment: with the kept real count :math:`r \sim \operatorname{Bin}(k, p_{0,j})` fixed,
+  :math:`c_1 = r + \operatorname{Bin}(M-k, p_{0,j})` and :math:`c_{n+1} = r + \operatorname{Bin}(M-k, c_n/M)`
+  (a chain on :math:`(r, c)`);
+* accumulate: the pooled counts never decrease and the synthetic batches are drawn from the pooled
+  fit, whose support is generation 1's, so a category is alive at ``n`` iff it was seen in generation 1
+  (:math:`1 - (1 - p_{0,j})^M`) and fixed iff all of generation 1 was in it (:math:`p_{0,j}^M`).
+
+The :math:`(M+1) \times (M+1)` transition matrix is built with :func:`scipy.stats.binom` (fine up to
+``M`` of a few thousand). Replace has one matrix for every category, so expectations of
+:math:`f(c_n)` over many categories run backward (:math:`P^{n-1} f`, one matrix-vector product per
+generation) and are cheap for ``K = 10^4``; the other regimes group categories with equal
+:math:`p_{0,j}`. Since the events :math:`\{c_{n,j} = M\}` are disjoint across ``j``,
+:math:`P(\text{absorbed at } n) = \sum_j P(c_{n,j} = M)` exactly, and so is the mean absorption time.
+
+Published results, with indices mapped to ours:
+
+* fixation: :math:`P(c_n = M) \to p_{0,j}` under replace (Shumailov et al. 2024, Nature, the discrete
+  theorem; Seddik et al. 2024, Prop. 1): :math:`c_n/M` is a martingale absorbed in 0 or 1;
+* Suresh, Thangaraj & Khandavally 2024 (*Rate of Model Collapse in Recursive Training*): Thm 2, the
+  Poisson model, :math:`P(\text{alive at } n) = 1 - \exp(-M p_{0,j} g_n)`, :math:`g_1 = 1`,
+  :math:`g_{n+1} = 1 - e^{-g_n}`, used here as the large-``M`` approximation (:func:`suresh_survival`);
+  Thm 1 (Bernoulli, i.e. this chain) bounds it between :math:`1 - e^{-Mp g_n}` and
+  :math:`1 - \max(1 - 3Mp^2 - 3np, 0)e^{-Mpg_n}` (:func:`suresh_bernoulli_bounds`); their iteration
+  ``k`` is our generation ``n`` (their :math:`P_1` is the first fit);
+* Seddik et al. 2024, Thm 1.2: :math:`1 - M G_0 (1 - 1/M)^n \le P(\text{absorbed by } n) \le
+  1 - G_0(1-1/M)^n/(1 - 1/\tilde s)`, :math:`\tilde s` the support size; Thm 1.3:
+  :math:`1 + G_0(M-1)/(1 - 1/\tilde s) \le E T \le 1 + G_0 M(M-1)` (their ``m`` is our ``n``, their
+  ``n`` our ``M``);
+* the diffusion approximation :math:`E T \approx -2M\sum_j (1 - p_{0,j})\ln(1 - p_{0,j})`
+  (Kimura's; approximate, :func:`diffusion_absorption_time`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from .distributions import _check_distribution
+from .gini import _check_M, real_count
+
+__all__ = [
+    "COUNT_REGIMES",
+    "absorption_probability",
+    "bernoulli_skewness",
+    "count_distribution",
+    "diffusion_absorption_time",
+    "expected_absorption_time",
+    "expected_support",
+    "fixation_probability_at",
+    "seddik_absorption_bounds",
+    "seddik_absorption_time_bounds",
+    "suresh_bernoulli_bounds",
+    "suresh_g",
+    "suresh_survival",
+    "survival_probability",
+    "transition_matrix",
+]
+
+COUNT_REGIMES = ("replace", "mix", "augment")
+
+
+def _gens(generations: ArrayLike, minimum: int = 1) -> np.ndarray:
+    g = np.atleast_1d(np.asarray(generations))
+    if g.ndim != 1 or np.any(g < minimum) or np.any(g != np.round(g)):
+        raise ValueError(f"generations must be whole numbers >= {minimum}")
+    return g.astype(np.int64)
+
+
+def _binom_rows(size: int, probs: np.ndarray) -> np.ndarray:
+    """``out[i, s] = P(Bin(size, probs[i]) = s)``."""
+    return stats.binom.pmf(np.arange(size + 1)[None, :], size, np.asarray(probs, dtype=np.float64)[:, None])
+
+
+def transition_matrix(
+    M: int, regime: str = "replace", p0_j: float | None = None, real_fraction: float | None = None
+) -> np.ndarray:
+    r"""``P[c, c'] = P(c_{n+1} = c' | c_n = c)`` for one category's count (replace or mix).
+
+    Replace: :math:`\operatorname{Bin}(M, c/M)`; mix: the convolution of
+    :math:`\operatorname{Bin}(k, p_{0,j})` with :math:`\operatorname{Bin}(M-k, c/M)`.
+    """
+    M = _check_M(M)
+    k = real_count(real_fraction, M, regime) if regime == "mix" else 0
+    if regime not in ("replace", "mix"):
+        raise ValueError(f"transition_matrix covers replace and mix, not {regime!r}")
+    m = M - k
+    Q = _binom_rows(m, np.arange(M + 1) / M)  # (M+1, m+1)
+    if k == 0:
+        return Q
+    a = stats.binom.pmf(np.arange(k + 1), k, float(p0_j))
+    T = np.zeros((m + 1, M + 1))
+    rows = np.arange(m + 1)[:, None]
+    T[rows, rows + np.arange(k + 1)[None, :]] = a[None, :]
+    return Q @ T
+
+
+def count_distribution(
+    p0_j: float, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r"""Exact distribution of one category's count :math:`c_n` at each requested generation.
+
+    Args:
+        p0_j: the category's initial probability.
+        M: samples per generation.
+        generations: whole numbers >= 1.
+        regime: ``"replace"``, ``"mix"`` or ``"augment"``.
+        real_fraction: ``k/M`` for mix and augment.
+
+    Returns:
+        array ``(len(generations), M + 1)``, row ``t`` the law of :math:`c_{n_t}`.
+    """
+    M = _check_M(M)
+    if regime not in COUNT_REGIMES:
+        raise ValueError(f"regime must be one of {COUNT_REGIMES}, got {regime!r}")
+    if not 0 <= p0_j <= 1:
+        raise ValueError(f"p0_j must be in [0, 1], got {p0_j}")
+    gens = _gens(generations)
+    n_max = int(gens.max())
+    out = np.empty((gens.size, M + 1))
+    if regime == "augment":
+        k = real_count(real_fraction, M, regime)
+        m = M - k
+        Q = _binom_rows(m, np.arange(M + 1) / M)
+        r_law = stats.binom.pmf(np.arange(k + 1), k, p0_j)
+        first = stats.binom.pmf(np.arange(m + 1), m, p0_j)
+        d = np.zeros((k + 1, M + 1))
+        for r in range(k + 1):
+            d[r, r : r + m + 1] = r_law[r] * first
+        for n in range(1, n_max + 1):
+            if n > 1:
+                Y = d @ Q
+                d = np.zeros_like(d)
+                for r in range(k + 1):
+                    d[r, r : r + m + 1] = Y[r]
+            out[gens == n] = d.sum(axis=0)
+        return out
+    P = transition_matrix(M, regime, p0_j, real_fraction)
+    d = stats.binom.pmf(np.arange(M + 1), M, p0_j)
+    for n in range(1, n_max + 1):
+        if n > 1:
+            d = d @ P
+        out[gens == n] = d
+    return out
+
+
+def _expect(
+    p: np.ndarray, M: int, gens: np.ndarray, f: np.ndarray, regime: str, real_fraction: float | None
+) -> np.ndarray:
+    """``E f(c_n)`` for categories of initial probabilities ``p`` (1-D), shape ``(len(p), len(gens))``."""
+    if regime == "replace":
+        P = transition_matrix(M, "replace")
+        V = np.empty((M + 1, gens.size))
+        v = f.astype(np.float64)
+        for n in range(1, int(gens.max()) + 1):
+            if n > 1:
+                v = P @ v
+            V[:, gens == n] = v[:, None]
+        out = np.empty((p.size, gens.size))
+        for start in range(0, p.size, 2048):  # chunks keep the binomial table small for large K and M
+            out[start : start + 2048] = _binom_rows(M, p[start : start + 2048]) @ V
+        return out
+    return np.stack([count_distribution(pj, M, gens, regime, real_fraction) @ f for pj in p])
+
+
+def _by_value(p0: np.ndarray):
+    values, inverse = np.unique(p0, return_inverse=True)
+    return values, inverse
+
+
+def survival_probability(
+    p0_j: ArrayLike, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r""":math:`P(c_n > 0)` for each category probability in ``p0_j`` (scalar or 1-D) and generation.
+
+    Regimes: replace, mix, augment (exact chains) and accumulate (:math:`1 - (1-p_{0,j})^M` at every
+    generation). Returns ``p0_j.shape + (len(generations),)``.
+    """
+    return _event(p0_j, M, generations, regime, real_fraction, "alive")
+
+
+def fixation_probability_at(
+    p0_j: ArrayLike, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r""":math:`P(c_n = M)`: the category holds all of generation ``n``'s samples (tends to :math:`p_{0,j}`
+    under replace; Shumailov et al. 2024; Seddik et al. 2024, Prop. 1). Shaped as :func:`survival_probability`."""
+    return _event(p0_j, M, generations, regime, real_fraction, "fixed")
+
+
+def _event(p0_j, M, generations, regime, real_fraction, event: str) -> np.ndarray:
+    M = _check_M(M)
+    p = np.asarray(p0_j, dtype=np.float64)
+    gens = _gens(generations)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("p0_j must be in [0, 1]")
+    flat = p.reshape(-1)
+    if regime == "accumulate":
+        value = 1 - (1 - flat) ** M if event == "alive" else flat**M
+        return np.repeat(value[:, None], gens.size, axis=1).reshape(p.shape + (gens.size,))
+    if regime not in COUNT_REGIMES:
+        raise ValueError(f"regime must be one of {COUNT_REGIMES + ('accumulate',)}, got {regime!r}")
+    real_count(real_fraction, M, regime)
+    values, inverse = _by_value(flat)
+    f = np.zeros(M + 1)
+    if event == "alive":
+        f[1:] = 1.0
+    else:
+        f[M] = 1.0
+    out = _expect(values, M, gens, f, regime, real_fraction)[inverse]
+    return out.reshape(p.shape + (gens.size,))
+
+
+def expected_support(
+    p0: ArrayLike, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r""":math:`E\,\#\{j : p_{n,j} > 0\} = \sum_j P(c_{n,j} > 0)`, exactly, per generation (categories with
+    equal :math:`p_0` computed once, so uniform ``K = 10^4`` costs one chain)."""
+    p0 = _check_distribution(p0, "p0")
+    values, counts = np.unique(p0[p0 > 0], return_counts=True)
+    return counts @ survival_probability(values, M, generations, regime, real_fraction)
+
+
+def absorption_probability(
+    p0: ArrayLike, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r""":math:`P(\max_j p_{n,j} = 1) = \sum_j P(c_{n,j} = M)` (the events are disjoint), per generation."""
+    p0 = _check_distribution(p0, "p0")
+    values, counts = np.unique(p0[p0 > 0], return_counts=True)
+    return counts @ fixation_probability_at(values, M, generations, regime, real_fraction)
+
+
+def expected_absorption_time(p0: ArrayLike, M: int, tol: float = 1e-12, max_generations: int = 1_000_000) -> float:
+    r"""Exact mean number of fits until one category holds everything, under replace.
+
+    :math:`E T = \sum_{n \ge 0} P(T > n)`, :math:`P(T > n) = 1 - \sum_j P(c_{n,j} = M)`
+    (absorption is absorbing), summed until :math:`P(T > n) <` ``tol`` (the remainder is then below
+    ``tol * M`` since the survival decays at least like :math:`(1 - 1/M)^n`... in practice much faster).
+    """
+    p0 = _check_distribution(p0, "p0")
+    M = _check_M(M)
+    if p0.max() >= 1.0:
+        return 0.0
+    values, counts = np.unique(p0[p0 > 0], return_counts=True)
+    P = transition_matrix(M, "replace")
+    B = _binom_rows(M, values)  # generation 1's count law per value
+    total, n, alive = 1.0, 1, 1.0  # P(T > 0) = 1
+    D = B
+    while n <= max_generations:
+        alive = 1.0 - float(counts @ D[:, M])
+        if alive < tol:
+            return total
+        total += alive
+        D = D @ P
+        n += 1
+    raise RuntimeError(f"P(T > n) still {alive:.3g} after {max_generations} generations")
+
+
+def suresh_g(generations: ArrayLike) -> np.ndarray:
+    r""":math:`g_n`: :math:`g_1 = 1`, :math:`g_{n+1} = 1 - e^{-g_n}` (Suresh et al. 2024; :math:`g_n \approx 2/n`)."""
+    gens = _gens(generations)
+    g = np.empty(int(gens.max()) + 1)
+    g[1] = 1.0
+    for i in range(2, g.size):
+        g[i] = -np.expm1(-g[i - 1])
+    return g[gens]
+
+
+def suresh_survival(p0_j: ArrayLike, M: int, generations: ArrayLike) -> np.ndarray:
+    r"""Suresh et al. 2024, Thm 2 (Poisson model): :math:`1 - \exp(-M p_{0,j} g_n)`; here the large-``M``
+    approximation of :func:`survival_probability` under replace (approximate). Shape ``p0_j.shape + (len(gens),)``."""
+    p = np.asarray(p0_j, dtype=np.float64)
+    return -np.expm1(-M * p[..., None] * suresh_g(generations))
+
+
+def suresh_bernoulli_bounds(p0_j: ArrayLike, M: int, generations: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    r"""Suresh et al. 2024, Thm 1 (Bernoulli model, this chain): bounds on :math:`P(c_n > 0)` under replace.
+
+    Lower :math:`1 - e^{-Mpg_n}`, upper :math:`1 - \max(1 - 3Mp^2 - 3np, 0)\,e^{-Mpg_n}`.
+    """
+    p = np.asarray(p0_j, dtype=np.float64)[..., None]
+    gens = _gens(generations)
+    e = np.exp(-M * p * suresh_g(gens))
+    return 1 - e, 1 - np.maximum(1 - 3 * M * p**2 - 3 * gens * p, 0.0) * e
+
+
+def seddik_absorption_bounds(p0: ArrayLike, M: int, generations: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    r"""Seddik et al. 2024, Thm 1.2: bounds on :math:`P(\text{absorbed by } n)` under replace.
+
+    :math:`1 - M G_0 (1 - 1/M)^n \le \rho_n \le 1 - G_0 (1 - 1/M)^n/(1 - 1/\tilde s)`, :math:`\tilde s`
+    the support of :math:`p_0` (both follow from :math:`E G_n = G_0(1-1/M)^n` and the range of ``G``
+    on non-absorbed fits).
+    """
+    p0 = _check_distribution(p0, "p0")
+    gens = _gens(generations)
+    G0 = 1.0 - float(np.sum(p0**2))
+    s = int(np.count_nonzero(p0))
+    decay = (1.0 - 1.0 / M) ** gens
+    return 1 - M * G0 * decay, 1 - G0 * decay / (1 - 1 / s)
+
+
+def seddik_absorption_time_bounds(p0: ArrayLike, M: int) -> tuple[float, float]:
+    r"""Seddik et al. 2024, Thm 1.3: :math:`1 + G_0(M - 1)/(1 - 1/\tilde s) \le E T \le 1 + G_0 M(M-1)`."""
+    p0 = _check_distribution(p0, "p0")
+    G0 = 1.0 - float(np.sum(p0**2))
+    s = int(np.count_nonzero(p0))
+    return 1 + G0 * (M - 1) / (1 - 1 / s), 1 + G0 * M * (M - 1)
+
+
+def diffusion_absorption_time(p0: ArrayLike, M: int) -> float:
+    r"""Approximate mean time until one category remains: :math:`-2M\sum_j (1 - p_{0,j})\ln(1 - p_{0,j})`.
+
+    Kimura's diffusion approximation of the Wright-Fisher chain (haploid population ``M``), in
+    generations; approximate, with an error that shrinks relative to the value as ``M`` grows.
+    """
+    p0 = _check_distribution(p0, "p0")
+    q = 1.0 - p0
+    return float(-2.0 * M * np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)))
+
+
+def bernoulli_skewness(q: ArrayLike) -> np.ndarray:
+    r"""Skewness of a Bernoulli(q) metric (``fixed_on_mode``, ``absorbed``): :math:`(1 - 2q)/\sqrt{q(1-q)}`
+    (infinite at ``q`` = 0 or 1)."""
+    q = np.asarray(q, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((q > 0) & (q < 1), (1 - 2 * q) / np.sqrt(q * (1 - q)), np.inf)
