@@ -157,6 +157,7 @@ def _field_docs(cls) -> dict[str, str]:
 
 def _field_type(field, default):
     kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    kind = kind.replace(" ", "").removesuffix("|None")  # an optional field: its type, default None
     kind = kind or type(default).__name__
     return {"int": int, "float": float, "bool": bool}.get(kind, str)
 

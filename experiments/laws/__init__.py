@@ -94,4 +94,5 @@ __all__ = [
 # isort: off
 from . import linreg  # noqa: F401
 from . import gaussian  # noqa: F401
+from . import categorical  # noqa: F401
 # isort: on

@@ -18,6 +18,9 @@ __all__ = [
     "GERSTGRASSER",
     "KAZDAN",
     "SHUMAILOV",
+    "SEDDIK",
+    "SURESH",
+    "DOHMATOB_TAILS",
     "PUBLISHED",
     "DERIVED_HERE",
     "RELEASE_DATE",
@@ -170,6 +173,39 @@ BERTRAND = Reference(
     theorem="Iterative retraining on a fixed real dataset mixed with synthetic data is stable when the real share "
     "is large enough",
     arxiv="2310.00429",
+    entry="inproceedings",
+)
+
+SEDDIK = Reference(
+    key="seddik2024bad",
+    authors="Seddik, Mohamed El Amine and Chen, Suei-Wen and Hayou, Soufiane and Youssef, Pierre and Debbah, Merouane",
+    year=2024,
+    title="How Bad is Training on Synthetic Data? A Statistical Analysis of Language Model Collapse",
+    venue="First Conference on Language Modeling (COLM 2024)",
+    theorem="Theorem 1 (fully synthetic: S_m = 1 - (1 - 1/n)^m (1 - S_0)) and Proposition 1 (absorption in i "
+    "with probability p_i)",
+    arxiv="2404.05090",
+    entry="inproceedings",
+)
+SURESH = Reference(
+    key="suresh2025rate",
+    authors="Suresh, Ananda Theertha and Thangaraj, Andrew and Khandavally, Aditya Nanda Kishore",
+    year=2025,
+    title="Rate of Model Collapse in Recursive Training",
+    venue="Proceedings of The 28th International Conference on Artificial Intelligence and Statistics (AISTATS 2025)",
+    theorem="Theorem 2 (Poisson): P(a symbol survives k generations) = 1 - exp(-n lambda_0 g_k), "
+    "g_1 = 1, g_{k+1} = 1 - exp(-g_k)",
+    arxiv="2412.17646",
+    entry="inproceedings",
+)
+DOHMATOB_TAILS = Reference(
+    key="dohmatob2024tale",
+    authors="Dohmatob, Elvis and Feng, Yunzhen and Yang, Pu and Charton, Francois and Kempe, Julia",
+    year=2024,
+    title="A Tale of Tails: Model Collapse as a Change of Scaling Laws",
+    venue="Proceedings of the 41st International Conference on Machine Learning (ICML 2024)",
+    theorem="Theorem 2.1: training on data cut at rank k gives test error of order T^-(1-1/beta) + k^-(beta-1)",
+    arxiv="2402.07043",
     entry="inproceedings",
 )
 

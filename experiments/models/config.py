@@ -62,7 +62,12 @@ class ConfigError(ValueError):
 
 
 def _normalise(name: str, kind: Any, value: Any) -> Any:
-    """``value`` as the field's type: ``int``, ``float``, ``bool`` or ``str`` (one line on error)."""
+    """``value`` as the field's type: ``int``, ``float``, ``bool`` or ``str`` (one line on error).
+
+    An optional field (``int | None``) takes ``None`` or a value of its type.
+    """
+    if isinstance(kind, str) and kind.replace(" ", "").endswith("|None"):
+        return None if value is None else _normalise(name, kind.replace(" ", "")[: -len("|None")], value)
     if kind in (float, "float"):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{name} must be a number, got {value!r}")
