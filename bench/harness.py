@@ -56,7 +56,7 @@ def roofline(normals: int, gammas: int, gamma_shape: float, seeds: int, dtype, b
     """
     import jax
     import jax.numpy as jnp
-    from model_collapse.experiments.models.linreg import gamma as exact_gamma
+    from model_collapse.experiments.models.samplers import gamma as exact_gamma
 
     def draws(key, shape):
         k_n, k_g = jax.random.split(key)
