@@ -40,6 +40,7 @@ samples of the data generation ``n`` synthesises (``q_n = decode(p_n)``; Dohmato
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -59,7 +60,16 @@ from .config import (
 )
 from .regimes import REGIMES
 
-__all__ = ["CategoricalConfig", "Categorical", "CatFit", "DOWNSTREAM_T", "METRICS", "decode", "multinomial_counts"]
+__all__ = [
+    "CategoricalConfig",
+    "Categorical",
+    "CatFit",
+    "DOWNSTREAM_T",
+    "METRICS",
+    "decode",
+    "multinomial_counts",
+    "survival_by_category",
+]
 
 INITS = ("uniform", "zipf")
 DOWNSTREAM_T = (100, 1000, 10000)
@@ -342,6 +352,52 @@ class Categorical(Model):
         from ...figures import categorical as figures_categorical
 
         return getattr(figures_categorical, "FIGURES", {})
+
+
+class _Alive(Categorical):
+    """The same simulation, reporting which categories are alive (``p > 0``) instead of the metrics."""
+
+    def evaluate(self, cfg: CategoricalConfig, ctx: _Context, params: CatFit) -> dict[str, jax.Array]:
+        return {"alive": (params.p > 0).astype(jnp.int32)}
+
+
+@functools.lru_cache(maxsize=16)
+def _alive_counter(cfg: CategoricalConfig):
+    from .regimes import simulate
+
+    model = _Alive()
+
+    @jax.jit
+    def count(base: jax.Array, indices: jax.Array, valid: jax.Array) -> jax.Array:
+        def one(i):
+            alive = simulate(model, cfg, jax.random.fold_in(base, i))["alive"]
+            return jnp.where(i < valid, alive, 0)
+
+        return jnp.sum(jax.lax.map(one, indices, batch_size=64), axis=0)
+
+    return count
+
+
+def survival_by_category(cfg: CategoricalConfig, seeds: int, seed: int = 0, chunk: int = 256) -> np.ndarray:
+    """The fraction of seeds in which each category is alive, per generation: ``(G, K)``.
+
+    Seed ``i`` is the runner's seed ``i`` (the key ``fold_in(key(seed), i)``), so these are
+    the same trajectories as :func:`model_collapse.experiments.run` reduces; integer counts
+    are summed, so the result does not depend on ``chunk`` (seeds per compiled call; the
+    last call is padded with seeds that are not counted, so one program serves every call).
+    """
+    from ..engine.precision import float64
+
+    check_positive_int("seeds", seeds)
+    check_positive_int("chunk", chunk)
+    count = _alive_counter(cfg)
+    total = np.zeros((cfg.generations, cfg.K), np.int64)
+    with float64():
+        base = jax.random.key(seed)
+        for start in range(0, seeds, chunk):  # chunks of seeds: one compiled call each
+            indices = np.arange(start, start + chunk, dtype=np.uint32)
+            total += np.asarray(count(base, indices, np.uint32(seeds)), np.int64)
+    return total / seeds
 
 
 register_model(Categorical())
