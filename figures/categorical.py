@@ -1,4 +1,4 @@
-"""Figures for the categorical model (Shumailov et al. 2024; Seddik et al. 2024; Suresh et al. 2024; Dohmatob et al. 2024).
+"""Figures for the categorical model (Shumailov et al.; Seddik et al.; Suresh et al.; Dohmatob et al. 2024).
 
 * :func:`survival`: which categories survive, by initial rank, under replace, accumulate,
   mix and augment, against the exact two-type Wright-Fisher chain.
