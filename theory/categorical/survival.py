@@ -13,7 +13,7 @@ is a Markov chain on :math:`0..M` (derived here from the multinomial's marginals
   fit, whose support is generation 1's, so a category is alive at ``n`` iff it was seen in generation 1
   (:math:`1 - (1 - p_{0,j})^M`) and fixed iff all of generation 1 was in it (:math:`p_{0,j}^M`).
 
-The :math:`(M+1) \times (M+1)` transition matrix is built with :func:`scipy.stats.binom` (fine up to
+The :math:`(M+1) \times (M+1)` binomial transition matrix is built from log-gamma, vectorised (fine up to
 ``M`` of a few thousand). Replace has one matrix for every category, so expectations of
 :math:`f(c_n)` over many categories run backward (:math:`P^{n-1} f`, one matrix-vector product per
 generation) and are cheap for ``K = 10^4``; the other regimes group categories with equal
@@ -40,9 +40,11 @@ Published results, with indices mapped to ours:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import special
 
 from .distributions import _check_distribution
 from .gini import _check_M, real_count
@@ -75,9 +77,20 @@ def _gens(generations: ArrayLike, minimum: int = 1) -> np.ndarray:
     return g.astype(np.int64)
 
 
-def _binom_rows(size: int, probs: np.ndarray) -> np.ndarray:
-    """``out[i, s] = P(Bin(size, probs[i]) = s)``."""
-    return stats.binom.pmf(np.arange(size + 1)[None, :], size, np.asarray(probs, dtype=np.float64)[:, None])
+def _binom_rows(size: int, probs: ArrayLike) -> np.ndarray:
+    """``out[i, s] = P(Bin(size, probs[i]) = s)``, from log-gamma (much faster than ``scipy.stats`` on big tables)."""
+    pr = np.asarray(probs, dtype=np.float64).reshape(-1, 1)
+    s = np.arange(size + 1, dtype=np.float64)[None, :]
+    log_choose = special.gammaln(size + 1.0) - special.gammaln(s + 1.0) - special.gammaln(size - s + 1.0)
+    with np.errstate(divide="ignore"):
+        return np.exp(log_choose + special.xlogy(s, pr) + special.xlog1py(size - s, -pr))
+
+
+@functools.lru_cache(maxsize=4)
+def _replace_matrix(M: int) -> np.ndarray:
+    P = _binom_rows(M, np.arange(M + 1) / M)
+    P.flags.writeable = False
+    return P
 
 
 def transition_matrix(
@@ -89,18 +102,56 @@ def transition_matrix(
     :math:`\operatorname{Bin}(k, p_{0,j})` with :math:`\operatorname{Bin}(M-k, c/M)`.
     """
     M = _check_M(M)
-    k = real_count(real_fraction, M, regime) if regime == "mix" else 0
     if regime not in ("replace", "mix"):
         raise ValueError(f"transition_matrix covers replace and mix, not {regime!r}")
-    m = M - k
-    Q = _binom_rows(m, np.arange(M + 1) / M)  # (M+1, m+1)
+    k = real_count(real_fraction, M, regime)
     if k == 0:
-        return Q
-    a = stats.binom.pmf(np.arange(k + 1), k, float(p0_j))
-    T = np.zeros((m + 1, M + 1))
-    rows = np.arange(m + 1)[:, None]
-    T[rows, rows + np.arange(k + 1)[None, :]] = a[None, :]
-    return Q @ T
+        return np.array(_replace_matrix(M))
+    Q = _binom_rows(M - k, np.arange(M + 1) / M)  # (M+1, m+1)
+    return _convolve_rows(Q, _binom_rows(k, [float(p0_j)]))
+
+
+def _convolve_rows(Y: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """Row-wise full convolution of ``Y`` (rows, m+1) with ``A`` (rows or 1, k+1), exactly (no FFT)."""
+    k = A.shape[1] - 1
+    out = np.zeros((Y.shape[0], Y.shape[1] + k))
+    for a in range(k + 1):
+        out[:, a : a + Y.shape[1]] += A[:, a : a + 1] * Y
+    return out
+
+
+def _forward(values: np.ndarray, M: int, gens: np.ndarray, regime: str, k: int, F: np.ndarray) -> np.ndarray:
+    """``E F[c_n, :]`` for categories of initial probabilities ``values``, by iterating the count laws forward.
+
+    Batched over the values: every regime's step is the shared matrix ``Bin(M - k, c/M)`` followed by a
+    per-category shift (augment: the kept count ``r``) or convolution (mix: ``Bin(k, p0_j)``). Returns
+    ``(len(values), len(gens), F.shape[1])``. Cost per generation: ``len(values) * M * (M - k)`` (augment:
+    times ``k + 1``).
+    """
+    m = M - k
+    Q = _replace_matrix(M) if k == 0 else _binom_rows(m, np.arange(M + 1) / M)
+    out = np.empty((values.size, gens.size, F.shape[1]))
+    first = _binom_rows(m, values)  # generation 1: all M samples real; its m non-kept ones
+    A = _binom_rows(k, values)  # the k real samples' count law
+    if regime == "augment":
+        # state (value, r, c): the kept count r never changes
+        d = np.zeros((values.size, k + 1, M + 1))
+        for r in range(k + 1):
+            d[:, r, r : r + m + 1] = A[:, r : r + 1] * first
+    else:
+        d = _convolve_rows(first, A)
+    for n in range(1, int(gens.max()) + 1):
+        if n > 1:
+            if regime == "augment":
+                Y = d @ Q  # (values, k+1, m+1)
+                d = np.zeros_like(d)
+                for r in range(k + 1):
+                    d[:, r, r : r + m + 1] = Y[:, r]
+            else:
+                d = _convolve_rows(d @ Q, A)
+        marginal = d.sum(axis=1) if regime == "augment" else d
+        out[:, gens == n] = (marginal @ F)[:, None, :]
+    return out
 
 
 def count_distribution(
@@ -123,52 +174,33 @@ def count_distribution(
         raise ValueError(f"regime must be one of {COUNT_REGIMES}, got {regime!r}")
     if not 0 <= p0_j <= 1:
         raise ValueError(f"p0_j must be in [0, 1], got {p0_j}")
-    gens = _gens(generations)
-    n_max = int(gens.max())
-    out = np.empty((gens.size, M + 1))
-    if regime == "augment":
-        k = real_count(real_fraction, M, regime)
-        m = M - k
-        Q = _binom_rows(m, np.arange(M + 1) / M)
-        r_law = stats.binom.pmf(np.arange(k + 1), k, p0_j)
-        first = stats.binom.pmf(np.arange(m + 1), m, p0_j)
-        d = np.zeros((k + 1, M + 1))
-        for r in range(k + 1):
-            d[r, r : r + m + 1] = r_law[r] * first
-        for n in range(1, n_max + 1):
-            if n > 1:
-                Y = d @ Q
-                d = np.zeros_like(d)
-                for r in range(k + 1):
-                    d[r, r : r + m + 1] = Y[r]
-            out[gens == n] = d.sum(axis=0)
-        return out
-    P = transition_matrix(M, regime, p0_j, real_fraction)
-    d = stats.binom.pmf(np.arange(M + 1), M, p0_j)
-    for n in range(1, n_max + 1):
-        if n > 1:
-            d = d @ P
-        out[gens == n] = d
-    return out
+    k = real_count(real_fraction, M, regime)
+    return _forward(np.array([float(p0_j)]), M, _gens(generations), regime, k, np.eye(M + 1))[0]
 
 
 def _expect(
-    p: np.ndarray, M: int, gens: np.ndarray, f: np.ndarray, regime: str, real_fraction: float | None
+    p: np.ndarray, M: int, gens: np.ndarray, F: np.ndarray, regime: str, real_fraction: float | None
 ) -> np.ndarray:
-    """``E f(c_n)`` for categories of initial probabilities ``p`` (1-D), shape ``(len(p), len(gens))``."""
-    if regime == "replace":
-        P = transition_matrix(M, "replace")
-        V = np.empty((M + 1, gens.size))
-        v = f.astype(np.float64)
-        for n in range(1, int(gens.max()) + 1):
-            if n > 1:
-                v = P @ v
-            V[:, gens == n] = v[:, None]
-        out = np.empty((p.size, gens.size))
-        for start in range(0, p.size, 2048):  # chunks keep the binomial table small for large K and M
-            out[start : start + 2048] = _binom_rows(M, p[start : start + 2048]) @ V
-        return out
-    return np.stack([count_distribution(pj, M, gens, regime, real_fraction) @ f for pj in p])
+    """``E F[c_n, :]`` for categories of initial probabilities ``p`` (1-D): ``(len(p), len(gens), F.shape[1])``.
+
+    Replace runs backward (:math:`P^{n-1} F`, shared by every category: one product per generation);
+    mix and augment forward (:func:`_forward`).
+    """
+    F = np.asarray(F, dtype=np.float64).reshape(M + 1, -1)
+    if regime != "replace":
+        return _forward(p, M, gens, regime, real_count(real_fraction, M, regime), F)
+    P = _replace_matrix(M)
+    V = np.empty((M + 1, gens.size, F.shape[1]))
+    v = F
+    for n in range(1, int(gens.max()) + 1):
+        if n > 1:
+            v = P @ v
+        V[:, gens == n] = v[:, None, :]
+    V = V.reshape(M + 1, -1)
+    out = np.empty((p.size, gens.size * F.shape[1]))
+    for start in range(0, p.size, 1024):  # chunks keep the binomial table small for large K and M
+        out[start : start + 1024] = _binom_rows(M, p[start : start + 1024]) @ V
+    return out.reshape(p.size, gens.size, F.shape[1])
 
 
 def _by_value(p0: np.ndarray):
@@ -214,7 +246,7 @@ def _event(p0_j, M, generations, regime, real_fraction, event: str) -> np.ndarra
         f[1:] = 1.0
     else:
         f[M] = 1.0
-    out = _expect(values, M, gens, f, regime, real_fraction)[inverse]
+    out = _expect(values, M, gens, f, regime, real_fraction)[inverse, :, 0]
     return out.reshape(p.shape + (gens.size,))
 
 

@@ -16,7 +16,7 @@ constants (:math:`\asymp`); the exact finite-``T`` sums here are the package's o
   infinitely many samples): :math:`E_T \asymp T^{-(1-1/\beta)} + k^{-(\beta - 1)}`; exactly
   :func:`tail_cut_error`, which tends to the plateau :math:`\sum_{i > k} p_{0,i}` (:func:`tail_cut_plateau`)
   as :math:`T \to \infty`;
-* after ``n`` generations of replace with ``M`` samples each (no decoding),
+* after ``n`` generations of replace, mix or augment with ``M`` samples each (no decoding),
   :math:`E[E_T(p_n)] = \sum_i p_{0,i} E(1 - c_{n,i}/M)^T` exactly, from the count chain of
   :mod:`.survival` (:func:`expected_downstream_error`).
 """
@@ -71,11 +71,19 @@ def clean_downstream_error(p0: ArrayLike, T: ArrayLike) -> np.ndarray:
     return downstream_error_given(p0, p0, T)
 
 
-def expected_downstream_error(p0: ArrayLike, M: int, generations: ArrayLike, T: ArrayLike) -> np.ndarray:
-    r"""Exact :math:`E\sum_i p_{0,i}(1 - p_{n,i})^T` under replace, temperature 1, no decoding.
+def expected_downstream_error(
+    p0: ArrayLike,
+    M: int,
+    generations: ArrayLike,
+    T: ArrayLike,
+    regime: str = "replace",
+    real_fraction: float | None = None,
+) -> np.ndarray:
+    r"""Exact :math:`E\sum_i p_{0,i}(1 - p_{n,i})^T`, temperature 1, no decoding.
 
     Generation 0 is the clean error; generation :math:`n \ge 1` uses the law of each category's count
-    (:mod:`.survival`; categories with equal :math:`p_0` computed once). Returns
+    (:mod:`.survival`: replace, mix or augment; categories with equal :math:`p_0` computed once; mix and
+    augment cost ``M^2`` per distinct :math:`p_0` value and generation). Returns
     ``(len(generations), len(T))`` (``T`` flattened).
     """
     p0 = _check_distribution(p0, "p0")
@@ -88,11 +96,11 @@ def expected_downstream_error(p0: ArrayLike, M: int, generations: ArrayLike, T: 
     if later.size:
         values, inverse = np.unique(p0, return_inverse=True)
         weights = np.bincount(inverse, weights=p0)  # total p0 mass of each value group
-        frac = 1.0 - np.arange(M + 1) / M
-        for t_idx, t in enumerate(T):
-            f = frac**t
-            e = _expect(values, M, later, f, "replace", None)  # (values, later)
-            out[gens > 0, t_idx] = weights @ e
+        with np.errstate(divide="ignore"):
+            F = np.exp(np.log1p(-np.arange(M + 1) / M)[:, None] * T[None, :])  # (1 - c/M)^T
+        F[M, T == 0] = 1.0
+        e = _expect(values, M, later, F, regime, real_fraction)  # (values, later, T)
+        out[gens > 0] = np.einsum("v,vgt->gt", weights, e)
     return out
 
 
