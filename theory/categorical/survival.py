@@ -269,30 +269,34 @@ def absorption_probability(
     return counts @ fixation_probability_at(values, M, generations, regime, real_fraction)
 
 
-def expected_absorption_time(p0: ArrayLike, M: int, tol: float = 1e-12, max_generations: int = 1_000_000) -> float:
+def expected_absorption_time(p0: ArrayLike, M: int, tol: float = 1e-10, max_generations: int = 1_000_000) -> float:
     r"""Exact mean number of fits until one category holds everything, under replace.
 
-    :math:`E T = \sum_{n \ge 0} P(T > n)`, :math:`P(T > n) = 1 - \sum_j P(c_{n,j} = M)`
-    (absorption is absorbing), summed until :math:`P(T > n) <` ``tol`` (the remainder is then below
-    ``tol * M`` since the survival decays at least like :math:`(1 - 1/M)^n`... in practice much faster).
+    :math:`E T = \sum_{n \ge 0} P(T > n)` with :math:`P(T > n) = 1 - \sum_j P(c_{n,j} = M)` (absorption
+    is absorbing; generation 0 is :math:`p_0`, not absorbed unless it is a point mass). The sum stops at
+    the first ``n`` where the neglected remainder is provably below ``tol``: a fit that is not a point
+    mass has :math:`G \ge g = 2(M-1)/M^2`, so :math:`P(T > n) \le E G_n / g = G_0(1-1/M)^n/g` and the
+    remainder is at most :math:`M G_0 (1 - 1/M)^n / g` (Markov's inequality with Seddik et al. 2024,
+    Thm 1; derived here).
     """
     p0 = _check_distribution(p0, "p0")
     M = _check_M(M)
     if p0.max() >= 1.0:
         return 0.0
+    if M == 1:
+        return 1.0
+    G0 = 1.0 - float(np.sum(p0**2))
+    g_min = 2.0 * (M - 1) / M**2
     values, counts = np.unique(p0[p0 > 0], return_counts=True)
-    P = transition_matrix(M, "replace")
-    B = _binom_rows(M, values)  # generation 1's count law per value
-    total, n, alive = 1.0, 1, 1.0  # P(T > 0) = 1
-    D = B
-    while n <= max_generations:
-        alive = 1.0 - float(counts @ D[:, M])
-        if alive < tol:
+    P = _replace_matrix(M)
+    D = _binom_rows(M, values)  # generation 1's count law per value
+    total = 1.0  # P(T > 0) = 1
+    for n in range(1, int(max_generations) + 1):
+        total += 1.0 - float(counts @ D[:, M])
+        if M * G0 * (1.0 - 1.0 / M) ** n / g_min < tol:
             return total
-        total += alive
         D = D @ P
-        n += 1
-    raise RuntimeError(f"P(T > n) still {alive:.3g} after {max_generations} generations")
+    raise RuntimeError(f"the remainder bound is still above {tol} after {max_generations} generations")
 
 
 def suresh_g(generations: ArrayLike) -> np.ndarray:
