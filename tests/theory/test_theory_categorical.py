@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -360,3 +362,15 @@ def test_top_k_and_greedy_fix_in_one_step_and_top_p_at_the_largest_stable_prefix
         assert np.count_nonzero(q) == size
         np.testing.assert_allclose(q[:size], p[:size] / cum[size - 1], rtol=1e-12)
         assert steps >= (size < 15)
+
+
+def test_importing_the_subpackage_imports_neither_sympy_nor_jax():
+    code = (
+        "import sys\n"
+        "import model_collapse.theory.categorical as c\n"
+        "assert 'sympy' not in sys.modules and 'jax' not in sys.modules\n"
+        "c.decode(c.initial_distribution(4), top_p=0.5)\n"
+        "c.survival_probability(0.25, 8, [1, 2])\n"
+        "assert 'sympy' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -159,14 +159,15 @@ def test_downstream_error_given_equals_enumeration():
     assert batch.shape == (2, 3)
 
 
-def test_expected_downstream_error_under_replace_equals_enumeration():
+@pytest.mark.parametrize(("regime", "k"), [("replace", 0), ("mix", 2), ("augment", 1)])
+def test_expected_downstream_error_equals_enumeration(regime, k):
     T = 3
-    got = cat.expected_downstream_error(P0F, M, np.arange(0, GENS + 1), [T])[:, 0]
+    got = cat.expected_downstream_error(P0F, M, np.arange(0, GENS + 1), [T], regime, k / M)[:, 0]
     assert got[0] == pytest.approx(float(missed_mass_by_enumeration(P0, P0, T)))
-    for n, dist in enumerate(enumerate_regime("replace"), start=1):
+    for n, dist in enumerate(enumerate_regime(regime, k), start=1):
         want = sum(
             p * sum(P0[i] * (1 - f[i]) ** T for i in range(K))
-            for f, p in ((fit("replace", s), p) for s, p in dist.items())
+            for f, p in ((fit(regime, s), p) for s, p in dist.items())
         )
         assert got[n] == pytest.approx(float(want), rel=1e-12)
 
