@@ -134,6 +134,11 @@ def test_bernoulli_skewness():
     q = np.array([0.01, 0.3, 0.5, 0.9])
     np.testing.assert_allclose(cat.bernoulli_skewness(q), [float(stats.bernoulli(x).stats(moments="s")) for x in q])
     assert np.isinf(cat.bernoulli_skewness(0.0)) and np.isinf(cat.bernoulli_skewness(1.0))
+    p0 = cat.initial_distribution(5, "zipf", 1.0)
+    q = cat.fixation_probability_at(p0[0], 12, [30])
+    assert cat.fixed_on_mode_skewness(p0, 12, [30]) == pytest.approx(stats.bernoulli(q[0]).stats(moments="s"))
+    a = cat.absorption_probability(p0, 12, [30])
+    assert cat.absorbed_skewness(p0, 12, [30]) == pytest.approx(stats.bernoulli(a[0]).stats(moments="s"))
 
 
 # ---------------------------------------------------------------------------

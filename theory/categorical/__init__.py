@@ -19,7 +19,9 @@ Modules:
   survival, fixation, expected support, absorption, mean absorption time; the published
   approximations and bounds (Suresh et al. 2024; Seddik et al. 2024; the diffusion time);
 * :mod:`.tails_of_zipf`: a downstream learner's error (Dohmatob et al. 2024, *A Tale of Tails*),
-  exactly at finite ``T``.
+  exactly at finite ``T``;
+* :mod:`.one_step`: one decoded step at finite ``M``, exactly, by enumerating the multinomial's
+  outcomes (not re-exported here).
 
 Importing this package does not import SymPy; the first call of a function served from a frozen
 derivation does (to evaluate the frozen expressions).
@@ -48,6 +50,7 @@ from .mixing import augment_derivation, mix_derivation, seddik_partial_derivatio
 from .moments import accumulate_derivation, multinomial_moments, replace_derivation, symbols
 from .survival import (
     COUNT_REGIMES,
+    absorbed_skewness,
     absorption_probability,
     bernoulli_skewness,
     count_distribution,
@@ -55,6 +58,7 @@ from .survival import (
     expected_absorption_time,
     expected_support,
     fixation_probability_at,
+    fixed_on_mode_skewness,
     seddik_absorption_bounds,
     seddik_absorption_time_bounds,
     suresh_bernoulli_bounds,
@@ -79,6 +83,7 @@ __all__ = [
     "INITS",
     "REGIMES",
     "TAIL_MASS",
+    "absorbed_skewness",
     "absorption_probability",
     "accumulate_derivation",
     "augment_derivation",
@@ -96,6 +101,7 @@ __all__ = [
     "expected_gini",
     "expected_support",
     "fixation_probability_at",
+    "fixed_on_mode_skewness",
     "initial_distribution",
     "mix_derivation",
     "multinomial_moments",

@@ -210,11 +210,16 @@ def decode_limit(
     fixed: same support as the next, and (with :math:`\tau \ne 1`) equal to it within 4 ulp. ``steps``
     is the first such ``s``: 0 when ``p0`` is already fixed, 1 for top-k and greedy (idempotent after
     one step), finite for top-p (the support shrinks until its last kept category :math:`\ell` has
-    :math:`q(\ell) > 1 - q_{\text{top-p}}` after renormalising). At :math:`\tau = 1` the returned
-    fixed point is :math:`p_0` restricted to the final support and renormalised (exact up to one
-    division). With :math:`\tau \ne 1` the exact iteration (:func:`temperature_power`) converges only
-    as :math:`n \to \infty` (to uniform on the argmax set for :math:`\tau < 1`, on the support for
-    :math:`\tau > 1`); ``steps`` then counts the float64 steps to that limit.
+    :math:`q(\ell) > 1 - q_{\text{top-p}}` after renormalising). The top-p fixed point is the *largest*
+    prefix :math:`S^*` of the descending order with :math:`p_0(\ell^*)/P_0(S^*) > 1 - q` (derived here):
+    every member :math:`i` of :math:`S^*` has mass before it at most :math:`P_0(S^*) - p_0(\ell^*)
+    < q P_0(S^*) \le q P_0(S_t)` for any current support :math:`S_t \supseteq S^*`, so it is kept, and the
+    support never shrinks below :math:`S^*` while each step that changes it removes at least one
+    category. At :math:`\tau = 1` the returned fixed point is :math:`p_0` restricted to the final support
+    and renormalised (exact up to one division). With :math:`\tau \ne 1` the exact iteration
+    (:func:`temperature_power`) converges only as :math:`n \to \infty` (to uniform on the argmax set
+    for :math:`\tau < 1`, on the support for :math:`\tau > 1`); ``steps`` then counts the float64 steps
+    to that limit.
 
     Returns:
         ``(q, steps)``.

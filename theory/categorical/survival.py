@@ -51,6 +51,7 @@ from .gini import _check_M, real_count
 
 __all__ = [
     "COUNT_REGIMES",
+    "absorbed_skewness",
     "absorption_probability",
     "bernoulli_skewness",
     "count_distribution",
@@ -58,6 +59,7 @@ __all__ = [
     "expected_absorption_time",
     "expected_support",
     "fixation_probability_at",
+    "fixed_on_mode_skewness",
     "seddik_absorption_bounds",
     "seddik_absorption_time_bounds",
     "suresh_bernoulli_bounds",
@@ -367,3 +369,20 @@ def bernoulli_skewness(q: ArrayLike) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where((q > 0) & (q < 1), (1 - 2 * q) / np.sqrt(q * (1 - q)), np.inf)
+
+
+def fixed_on_mode_skewness(
+    p0: ArrayLike, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r"""Exact skewness of ``fixed_on_mode`` :math:`= 1\{p_{n,0} = 1\}`: :func:`bernoulli_skewness` of
+    :func:`fixation_probability_at` for category 0, per generation."""
+    p0 = _check_distribution(p0, "p0")
+    return bernoulli_skewness(fixation_probability_at(p0[0], M, generations, regime, real_fraction))
+
+
+def absorbed_skewness(
+    p0: ArrayLike, M: int, generations: ArrayLike, regime: str = "replace", real_fraction: float | None = None
+) -> np.ndarray:
+    r"""Exact skewness of ``absorbed`` :math:`= 1\{\max_j p_{n,j} = 1\}`: :func:`bernoulli_skewness` of
+    :func:`absorption_probability`, per generation (temperature 1, no decoding)."""
+    return bernoulli_skewness(absorption_probability(p0, M, generations, regime, real_fraction))
