@@ -127,9 +127,11 @@ def augment_derivation() -> dict[str, object]:
     mr2, mra, ma2, ma = sp.symbols("E_r2 E_ra E_a2 E_a")
     mono = {r**2: mr2, r * a: mra, a**2: ma2, a: ma}
     synth = _moments_for(m, a, b)
+    real = _moments_for(k, pi, pi)
+    mean_step = _close((real["mean"] + synth["mean"]) / M, {a: ma})  # E p_n = (E r + m E p_{n-1})/M
+    assert _zero(mean_step.subs(ma, pi) - pi)  # E p_n = p_0 is a fixed point of the mean map
     sq = _close((r**2 + 2 * r * synth["mean"] + synth["square"]) / M**2, mono)
     cr = _close((r**2 + r * synth["mean"]) / M, mono)
-    real = _moments_for(k, pi, pi)
     sub = {mr2: real["square"], ma: pi}
     S, V = sp.symbols("S V")
 
