@@ -34,7 +34,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import linalg as jsl
 
-__all__ = ["one_matrix_per_call", "cholesky", "cho_solve", "solve_triangular", "lstsq", "eigenvalues"]
+__all__ = [
+    "one_matrix_per_call",
+    "cholesky",
+    "cho_solve",
+    "solve_triangular",
+    "lstsq",
+    "lstsq_where",
+    "eigenvalues",
+    "weighted_grams",
+]
 
 _ONE_AT_A_TIME = contextvars.ContextVar("one_matrix_per_call", default=False)
 
@@ -129,3 +138,29 @@ def _eigenvalues(a):
 def eigenvalues(a: jax.Array) -> jax.Array:
     """Eigenvalues (ascending) of ``(..., n, n)`` symmetric matrices: LAPACK without eigenvectors on the CPU."""
     return _per_matrix(_eigenvalues, (a,), (2,))
+
+
+def weighted_grams(a: jax.Array, weights: jax.Array) -> jax.Array:
+    """``a^T diag(w) a`` for every row ``w`` of ``weights`` (``(G, T)``, ``a``: ``(T, d)``): ``(G, d, d)``.
+
+    One ``(G d) x T`` by ``T x d`` matrix product instead of ``G`` small ones (which XLA's
+    CPU backend runs several times slower), with no gather (slow there too).
+    """
+    (T, d), G = a.shape, weights.shape[0]
+    stacked = jax.lax.optimization_barrier((weights[:, None, :] * a.T[None]).reshape(G * d, T))
+    return (stacked @ a).reshape(G, d, d)
+
+
+def lstsq_where(bad: jax.Array, x: jax.Array, a: jax.Array, b: jax.Array) -> jax.Array:
+    """``x``, or the minimum-norm least-squares solution of ``a y = b`` where ``bad``: computed only if needed.
+
+    A ``while_loop`` that runs once when ``bad`` (under ``vmap``: when any entry is bad) and
+    not at all otherwise; an optimisation barrier keeps XLA from hoisting the solve, whose
+    inputs do not change in the loop, out of it (which would run it every time).
+    """
+
+    def solve(state):
+        flag, a_, b_ = jax.lax.optimization_barrier((state[0], a, b))
+        return jnp.zeros_like(flag), jnp.where(flag, lstsq(a_, b_), state[1])
+
+    return jax.lax.while_loop(lambda state: state[0], solve, (bad, x))[1]

@@ -48,7 +48,7 @@ from .config import (
     config_dataclass,
 )
 from .regimes import REGIMES, scan_blocks
-from .samplers import bartlett_batch, bartlett_factor
+from .samplers import bartlett_batch, bartlett_factor, least_squares_subsample
 
 __all__ = [
     "LinRegConfig",
@@ -154,9 +154,17 @@ class LinRegConfig:
             words = 4 * d * d + 4 * Gb * d + 2 * GEN_BLOCK * GEN_BLOCK + (Gb * d * d if self.design == "fresh" else 0)
         else:
             words = 3 * T * d + 2 * d * d + 2 * T + G
-            if self.regime == "accumulate-subsample":
-                words += G * T * (2 + (d if self.design == "fresh" else 0)) + G * T
+            if self.regime == "accumulate-subsample" and self.design == "fresh":  # the engine's buffer of rows
+                words += G * T * (d + 3)
+            elif self.regime == "accumulate-subsample":  # labels, counts, subsets, each generation's X^T C X
+                words += 5 * G * T + T * d * (d + 1) // 2 + G * d * d
         return 8 * words
+
+
+def _subsample_fixed(model: LinReg, cfg: LinRegConfig, key: jax.Array) -> jax.Array:
+    """accumulate-subsample with one design for every generation: the engine's draws from the same keys."""
+    (w_star, X), _, key_steps = model.init(cfg, key)
+    return least_squares_subsample(X, w_star, _sigma(cfg), key_steps, cfg.generations)
 
 
 def _design_key(cfg: LinRegConfig, key: jax.Array) -> jax.Array:
@@ -270,14 +278,18 @@ class LinReg(Model):
         return cho_solve((cholesky(gram), True), moment)
 
     def fit_sample(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], sample: Any) -> jax.Array:
-        # Rows of a fixed design can repeat in a subsample: least squares with the
-        # minimum-norm solution stays defined if fewer than d distinct rows are drawn.
+        # Rows of a fixed design can repeat in a subsample: least squares with the minimum-norm
+        # solution stays defined if fewer than d distinct rows are drawn. Fresh rows never repeat.
+        if ctx[1] is None:
+            return self.fit(cfg, ctx, self.statistics(cfg, ctx, sample))
         return lstsq(self._rows(ctx, sample), sample["y"])
 
     def evaluate(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], params: jax.Array) -> dict[str, jax.Array]:
         return {"test_error": jnp.sum((params - ctx[0]) ** 2)}
 
     def fast_path(self, cfg: LinRegConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
+        if cfg.regime == "accumulate-subsample" and cfg.design != "fresh" and not self.transforms(cfg):
+            return lambda key: {"test_error": _subsample_fixed(self, cfg, key)}  # labels buffered, not rows
         if cfg.sampler != "exact" or cfg.regime not in ("replace", "accumulate"):
             return None
         if cfg.design == "fresh" and cfg.regime == "accumulate":
@@ -302,6 +314,7 @@ class LinReg(Model):
             LinRegConfig(d=4, T=12, generations=5, regime="mix", sampler="exact", real_fraction=0.25),
             LinRegConfig(d=4, T=12, generations=5, regime="augment", real_fraction=0.25, design="shared"),
             LinRegConfig(d=4, T=12, generations=5, regime="accumulate-subsample", design="fresh"),
+            LinRegConfig(d=4, T=6, generations=5, regime="accumulate-subsample", design="shared"),
             LinRegConfig(d=4, T=12, generations=5, regime="accumulate", sampler="exact", design="fresh"),
             LinRegConfig(d=4, T=12, generations=5, regime="augment", real_fraction=0.25, real_resample=True),
         )

@@ -13,7 +13,8 @@ is written once, here, from the hooks of :class:`model_collapse.experiments.mode
   ``k`` of generation 1's real batch, kept for good) plus ``M - k`` synthetic ones
   (Bertrand et al. 2024; Seddik et al. 2024's partially synthetic setting);
 * ``accumulate-subsample``: ``M`` drawn uniformly without replacement from every raw
-  sample so far (Kazdan et al. 2024), kept in a buffer of ``G * M`` rows.
+  sample so far (Kazdan et al. 2024), kept in a buffer of ``G * M`` rows; the subsets
+  are drawn by Floyd's algorithm before the scan (they do not depend on the data).
 
 Generation 1 always fits on real data (the batch drawn from the truth). Generation
 ``n``'s key is ``split(key_steps, G)[n - 1]``, which does not depend on ``G``
@@ -31,6 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from .base import Model, Rows, apply_transforms
+from .samplers import subsample_schedule
 
 __all__ = ["REGIMES", "POOLED", "simulate", "scan_blocks", "subsample_indices", "write_batch", "empty_like"]
 
@@ -159,27 +161,34 @@ def _simulate_resampled(model, cfg, ctx, truth, keys, gens, key_kept, k):
 
 
 def _simulate_subsample(model, cfg, ctx, truth, keys, gens):
+    """Each generation fits ``size`` raw rows drawn uniformly without replacement from all so far.
+
+    The rows taken do not depend on the data, so every generation's subset is drawn before
+    the scan (:func:`~model_collapse.experiments.models.samplers.subsample_schedule`: Floyd's
+    algorithm, ``size`` random words per generation, never a score per buffered row);
+    the scan appends each batch to the buffer and gathers its subset.
+    """
     size, G = model.batch_size(cfg), cfg.generations
     capacity = G * size
-    shape = jax.eval_shape(lambda: model.draw(cfg, ctx, keys[0], truth, Rows(0, size)))
+    k_draw, k_sub = jax.vmap(lambda k: tuple(jax.random.split(k)))(keys)
+    schedule = subsample_schedule(k_sub, size)
+    shape = jax.eval_shape(lambda: model.draw(cfg, ctx, k_draw[0], truth, Rows(0, size)))
     buffer0 = jax.tree_util.tree_map(lambda s: jnp.zeros((capacity,) + s.shape[1:], s.dtype), shape)
     transforms = model.transforms(cfg)
 
     def step(carry, inputs):
         params, buffer = carry
-        key, n = inputs
-        k_draw, k_sub = jax.random.split(key)
+        k_draw, idx, n = inputs
         batch = model.draw(cfg, ctx, k_draw, params, Rows(0, size))
         if transforms:
             changed = apply_transforms(transforms, cfg, jax.random.fold_in(k_draw, 1), batch)
             batch = jax.tree_util.tree_map(lambda new, old: jnp.where(n > 1, new, old), changed, batch)
         buffer = jax.tree_util.tree_map(lambda buf, b: write_batch(buf, b, n), buffer, batch)
-        idx = subsample_indices(k_sub, n * size, capacity, size)
         sample = jax.tree_util.tree_map(lambda buf: buf[idx], buffer)
         fitted = model.fit_sample(cfg, ctx, sample)
         return (fitted, buffer), model.evaluate(cfg, ctx, fitted)
 
-    _, out = jax.lax.scan(step, (truth, buffer0), (keys, gens))
+    _, out = jax.lax.scan(step, (truth, buffer0), (k_draw, schedule, gens))
     return out
 
 
@@ -217,7 +226,7 @@ def write_batch(buffer: jax.Array, batch: jax.Array, generation: jax.Array) -> j
 
 
 def subsample_indices(key: jax.Array, filled: Any, capacity: int, size: int) -> jax.Array:
-    """``size`` indices drawn uniformly without replacement from ``[0, filled)``.
+    """``size`` indices drawn uniformly without replacement from ``[0, filled)`` (augment's resampling).
 
     Vectorised with a static shape: every slot of the buffer gets an i.i.d. random
     score, slots not yet filled get ``-1``, and the ``size`` largest scores win (a

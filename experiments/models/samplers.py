@@ -1,4 +1,5 @@
-"""Exact samplers shared by the models: gamma variates and Bartlett factors of Wishart matrices."""
+"""Exact samplers shared by the models: gamma variates, Bartlett factors of Wishart matrices, uniform
+subsets, and least squares on a fixed design refit on subsamples of its own labels."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import DTypeLike
 
-__all__ = ["gamma", "bartlett_batch", "bartlett_factor", "GAMMA_CANDIDATES"]
+from ..engine.linalg import cho_solve, cholesky, lstsq_where, weighted_grams
+
+__all__ = [
+    "gamma",
+    "bartlett_batch",
+    "bartlett_factor",
+    "GAMMA_CANDIDATES",
+    "uniform_below",
+    "subsample_schedule",
+    "least_squares_subsample",
+]
 
 GAMMA_CANDIDATES = 2  # Marsaglia-Tsang proposals drawn at once per gamma variate
 
@@ -88,3 +99,107 @@ def bartlett_factor(key: jax.Array, dof: int, d: int, dtype: DTypeLike) -> jax.A
     come from the exact Marsaglia-Tsang sampler :func:`gamma`.
     """
     return bartlett_batch(key, dof, d, (), dtype)
+
+
+def uniform_below(key: jax.Array, span: jax.Array) -> jax.Array:
+    """Exactly uniform integers in ``[0, span)``, one per entry of ``span`` (``1 <= span < 2**31``), int32.
+
+    A 32-bit word ``x`` is accepted when ``x >= 2**32 mod span`` (the accepted words are a
+    whole number of periods of ``x mod span``), and the answer is ``x mod span``; a rejected
+    entry (probability below ``span / 2**32``) draws again with ``fold_in(key, i)`` in a
+    ``while_loop`` until accepted, so no residue is favoured, not even by ``2**-32``.
+    """
+    span = jnp.asarray(span, jnp.uint32)
+    floor = (jnp.uint32(0) - span) % span  # 2**32 mod span, in uint32 arithmetic
+
+    def draw(k):
+        return jax.random.bits(k, span.shape, jnp.uint32)
+
+    def more(state):
+        i, x = state
+        fresh = draw(jax.random.fold_in(key, i))
+        return i + 1, jnp.where(x < floor, fresh, x)
+
+    k_first, key = jax.random.split(key)
+    _, x = jax.lax.while_loop(lambda s: jnp.any(s[1] < floor), more, (jnp.zeros((), jnp.uint32), draw(k_first)))
+    return (x % span).astype(jnp.int32)
+
+
+def subsample_schedule(keys: jax.Array, size: int) -> jax.Array:
+    """``(G, size)`` int32: row ``n - 1`` is a uniform ``size``-subset of ``[0, n * size)``, from ``keys[n - 1]``.
+
+    Accumulate-subsample's draw for every generation at once (the rows it takes do not
+    depend on the data): row ``n - 1`` indexes the ``n`` batches of ``size`` rows
+    accumulated by generation ``n``, batch ``g`` at ``[(g - 1) size, g size)``. Robert
+    Floyd's algorithm (Bentley & Floyd 1987, exactly uniform over the subsets): for
+    ``j = N - size, ..., N - 1`` draw ``t_j`` uniform on ``[0, j]`` (:func:`uniform_below`)
+    and take ``t_j``, or ``j`` if ``t_j`` was taken already. Vectorised: ``t_j`` was taken
+    iff it equals an earlier ``t_i`` (found with one scatter of first occurrences into a
+    table stamped by the generation, never cleared) or it is an earlier ``j`` that was
+    itself taken in place of its ``t`` (a chain, followed to its fixed point, at most
+    ``size`` links and in practice one or two). The set, not the order, is uniform.
+    Generation ``n`` depends on ``keys[n - 1]`` and ``n`` only: a trajectory's prefix is
+    the same whatever ``G``. Needs ``(G + 1) * size < 2**31``.
+    """
+    G = keys.shape[0]
+    if (G + 1) * size >= 2**31:
+        raise ValueError(f"{G} generations of {size} rows exceed the int32 indices of the subsample")
+    k = jnp.arange(size, dtype=jnp.int32)
+    gens = jnp.arange(1, G + 1, dtype=jnp.int32)
+    start = (gens - 1) * size  # N - size: the newest batch starts here
+    t = jax.vmap(uniform_below)(keys, start[:, None] + k + 1)
+
+    def step(table, inputs):
+        t_n, n, low = inputs
+        code = n * size + (size - 1 - k)  # later generations win; within one, the first i wins
+        table = table.at[t_n].max(code)
+        repeated = table[t_n] != code  # t_n[k] equals an earlier t_n[i]
+        m = t_n - low  # t_n[k] = j_m, the newest batch's row m
+        chained = (m >= 0) & (m < k)
+        m = jnp.clip(m, 0, size - 1)
+
+        def link(taken):
+            return repeated | (chained & taken[m])
+
+        taken, _ = jax.lax.while_loop(
+            lambda s: jnp.any(s[0] != s[1]), lambda s: (link(s[0]), s[0]), (link(repeated), repeated)
+        )
+        return table, jnp.where(taken, low + k, t_n)
+
+    _, out = jax.lax.scan(step, jnp.zeros((G * size,), jnp.int32), (t, gens, start))
+    return out
+
+
+def least_squares_subsample(
+    X: jax.Array, w_star: jax.Array, sigma: jax.Array, key_steps: jax.Array, generations: int
+) -> jax.Array:
+    """``||w_n - w*||^2`` for ``n = 1..G``: least squares on one design ``X`` under accumulate-subsample.
+
+    Generation ``n`` draws labels ``X w_{n-1} + sigma eps_n`` (``w_0 = w*``) and refits on
+    ``T`` of the ``n T`` labels so far, drawn uniformly without replacement
+    (:func:`subsample_schedule`); the engine's draws from the engine's keys (key ``n``
+    split into the labels' and the subset's). No row of ``X`` is copied: the fit on the
+    subsample is least squares on ``X`` weighted by ``c_t`` (how many of row ``t``'s labels
+    were drawn) with label sums ``s_t``, ``(X^T C X) w = X^T s``. The subsets do not depend
+    on the data, so every ``X^T C X`` comes from one matrix product before the scan, which
+    carries only the labels. With fewer than ``d`` distinct rows drawn (``X^T C X`` singular)
+    the fit is the minimum-norm one on ``sqrt(c) X``, which ``lstsq`` on the drawn rows gives.
+    """
+    (T, d), dt, G = X.shape, X.dtype, generations
+    k_draw, k_sub = jax.vmap(lambda k: tuple(jax.random.split(k)))(jax.random.split(key_steps, G))
+    eps = jax.vmap(lambda k: jax.random.normal(jax.random.split(k)[1], (T,), dtype=dt))(k_draw)
+    idx = subsample_schedule(k_sub, T)
+    counts = jnp.zeros((G, T), dt).at[jnp.arange(G)[:, None], idx % T].add(1)
+    full_rank = jnp.sum(counts > 0, axis=1) >= d
+
+    def step(carry, inputs):
+        w, labels = carry
+        e, gram, i_n, c_n, ok, n = inputs
+        labels = jax.lax.dynamic_update_slice(labels, X @ w + sigma * e, ((n - 1) * T,))
+        s = jnp.zeros((T,), dt).at[i_n % T].add(labels[i_n])
+        root = jnp.sqrt(c_n)
+        w = lstsq_where(~ok, cho_solve((cholesky(gram), True), X.T @ s), X * root[:, None], s / jnp.maximum(root, 1))
+        return (w, labels), jnp.sum((w - w_star) ** 2)
+
+    inputs = (eps, weighted_grams(X, counts), idx, counts, full_rank, jnp.arange(1, G + 1, dtype=jnp.int32))
+    return jax.lax.scan(step, (w_star, jnp.zeros((G * T,), dt)), inputs)[1]
