@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from ..models.config import Config, config_dict, config_hash
-from .runner import MetricSummary, Result, program_fingerprint, run, select_metrics
+from .fingerprints import fingerprint
+from .runner import MetricSummary, Result, run, select_metrics
 from .stats import BLOCK
 
 __all__ = ["default_cache_dir", "cached_run", "load", "save", "entries", "clear"]
@@ -41,15 +42,17 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("COLLAPSE_CACHE", ".collapse_cache"))
 
 
-def code_version(cfg: Config) -> str:
+def code_version(cfg: Config, cache_dir: Path | None = None) -> str:
     """The fingerprint of the program that computes ``cfg``'s results
-    (:func:`model_collapse.experiments.engine.runner.program_fingerprint`)."""
-    return program_fingerprint(cfg)
+    (:func:`model_collapse.experiments.engine.runner.program_fingerprint`), remembered in
+    ``cache_dir`` (default :func:`default_cache_dir`) by what the program depends on
+    (:mod:`model_collapse.experiments.engine.fingerprints`), so a rerun lowers nothing."""
+    return fingerprint(cfg, Path(cache_dir or default_cache_dir()))
 
 
-def _stem(cfg, seed: int, metrics: tuple[str, ...] | None = None) -> str:
+def _stem(cfg, seed: int, metrics: tuple[str, ...] | None = None, cache_dir: Path | None = None) -> str:
     """An entry's name without its seed count; a run of some of the metrics has its own entries."""
-    stem = f"{cfg.model}-{config_hash(cfg)}-p{code_version(cfg)}-s{seed}"
+    stem = f"{cfg.model}-{config_hash(cfg)}-p{code_version(cfg, cache_dir)}-s{seed}"
     if metrics is None or tuple(metrics) == select_metrics(cfg, None):
         return stem
     import hashlib
@@ -57,8 +60,8 @@ def _stem(cfg, seed: int, metrics: tuple[str, ...] | None = None) -> str:
     return f"{stem}-m{hashlib.sha256(','.join(metrics).encode()).hexdigest()[:8]}"
 
 
-def _key(cfg, seed: int, seeds: int, metrics: tuple[str, ...] | None = None) -> str:
-    return f"{_stem(cfg, seed, metrics)}-n{seeds}"
+def _key(cfg, seed: int, seeds: int, metrics: tuple[str, ...] | None = None, cache_dir: Path | None = None) -> str:
+    return f"{_stem(cfg, seed, metrics, cache_dir)}-n{seeds}"
 
 
 def _git_commit() -> str | None:
@@ -87,7 +90,7 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
     """Write ``result`` atomically; returns the sidecar's path."""
     cache_dir = Path(cache_dir or default_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
-    key = _key(result.config, result.seed, result.seeds, tuple(result.metrics))
+    key = _key(result.config, result.seed, result.seeds, tuple(result.metrics), cache_dir)
     arrays = {"generation": result.generation}
     for name, s in result.metrics.items():
         for field in ("mean", "sem", "std", "minimum", "maximum"):
@@ -108,7 +111,7 @@ def save(result: Result, cache_dir: Path | None = None) -> Path:
         "seeds": result.seeds,
         "metrics": list(result.metrics),
         "git_commit": _git_commit(),
-        "program_fingerprint": code_version(result.config),
+        "program_fingerprint": code_version(result.config, cache_dir),
         **{k: v for k, v in result.meta.items()},
     }
     path = cache_dir / f"{key}.json"
@@ -133,13 +136,13 @@ def load(
 
 
 def _load(cfg, seed: int, seeds: int, cache_dir: Path, names: tuple[str, ...]) -> Result | None:
-    key = _key(cfg, seed, seeds, names)
+    key = _key(cfg, seed, seeds, names, cache_dir)
     try:
         meta = json.loads((cache_dir / f"{key}.json").read_text())
         if (
             meta.get("format") != _FORMAT
             or meta.get("config") != config_dict(cfg)
-            or meta.get("program_fingerprint") != code_version(cfg)
+            or meta.get("program_fingerprint") != code_version(cfg, cache_dir)
         ):
             return None
         with np.load(cache_dir / f"{key}.npz") as z:
@@ -194,7 +197,7 @@ def cached_run(cfg: Config, seeds: int, seed: int = 0, cache_dir: Path | None = 
     if hit is not None:
         return hit
     smaller = []
-    for path in cache_dir.glob(f"{_stem(cfg, seed, names)}-n*.json"):
+    for path in cache_dir.glob(f"{_stem(cfg, seed, names, cache_dir)}-n*.json"):
         n = int(path.stem.rsplit("-n", 1)[1])
         if n < seeds and n % BLOCK == 0:
             smaller.append(n)

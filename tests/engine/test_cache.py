@@ -48,7 +48,10 @@ def test_a_failed_write_leaves_no_entry_and_the_next_run_completes(tmp_path, mon
     monkeypatch.setattr(cache_mod.np, "savez", disk_full)
     with pytest.raises(OSError, match="No space"):
         cache_mod.cached_run(CFG, 64, seed=2, cache_dir=tmp_path, progress=False)
-    assert list(tmp_path.iterdir()) == []  # no partial file, no temporary left behind
+    from model_collapse.experiments.engine.fingerprints import FILENAME
+
+    # no partial file, no temporary left behind (the remembered fingerprint is complete and kept)
+    assert [p.name for p in tmp_path.iterdir()] == [FILENAME]
     monkeypatch.undo()
     res = cache_mod.cached_run(CFG, 64, seed=2, cache_dir=tmp_path, progress=False)
     assert res.meta["cache"] == "miss" and cache_mod.load(CFG, 2, 64, tmp_path) is not None
@@ -81,3 +84,59 @@ def test_cite_prints_bibtex(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["cite", "no/such"])
     assert exc.value.code == 2
+
+
+_UNCACHED = {}  # runner.program_fingerprint without its per-process lru_cache
+
+
+def _forget_fingerprints(monkeypatch):
+    """A fresh process's view: nothing remembered in memory, the file on disk kept."""
+    from model_collapse.experiments.engine import fingerprints
+
+    monkeypatch.setattr(fingerprints, "_MEMO", {})
+    from model_collapse.experiments.engine import runner
+
+    lowered = []
+
+    if not _UNCACHED:
+        _UNCACHED["program_fingerprint"] = runner.program_fingerprint.__wrapped__
+    lower = _UNCACHED["program_fingerprint"]
+
+    def counting(cfg):
+        lowered.append(cfg)
+        return lower(cfg)
+
+    monkeypatch.setattr(runner, "program_fingerprint", counting)
+    return lowered
+
+
+def test_a_rerun_lowers_no_program_and_a_code_change_lowers_again(tmp_path, monkeypatch):
+    """The fingerprint is remembered next to the results, keyed by the package's source hash and
+    the library versions: a rerun in a new process reads it (no lowering), a changed source
+    file or JAX version lowers the program again (never a stale key), and the same program
+    gives the same fingerprint, so the result is still served."""
+    import jax
+    from model_collapse.experiments.engine import fingerprints
+
+    first = cache_mod.cached_run(CFG, 64, seed=5, cache_dir=tmp_path, progress=False)
+    assert (tmp_path / fingerprints.FILENAME).exists()
+    lowered = _forget_fingerprints(monkeypatch)
+    again = cache_mod.cached_run(CFG, 64, seed=5, cache_dir=tmp_path, progress=False)
+    assert again.meta["cache"] == "hit" and lowered == []
+    _same(first, again)
+
+    for change in (
+        lambda: monkeypatch.setattr(fingerprints, "source_hash", lambda: "a changed source file"),
+        lambda: monkeypatch.setattr(jax, "__version__", jax.__version__ + ".post1"),
+    ):
+        lowered = _forget_fingerprints(monkeypatch)
+        change()
+        hit = cache_mod.cached_run(CFG, 64, seed=5, cache_dir=tmp_path, progress=False)
+        assert lowered == [CFG] and hit.meta["cache"] == "hit"
+
+    # A fingerprint that no longer matches the program (what a stale memo would serve) is
+    # never used to serve a result: the entry is keyed by it, so the lookup misses.
+    monkeypatch.setattr(fingerprints, "source_hash", lambda: "yet another source")
+    monkeypatch.setattr(fingerprints, "_MEMO", {})
+    monkeypatch.setattr(cache_mod, "fingerprint", lambda cfg, cache_dir: "0" * 16)
+    assert cache_mod.cached_run(CFG, 64, seed=5, cache_dir=tmp_path, progress=False).meta["cache"] == "miss"
