@@ -170,8 +170,8 @@ class GaussianConfig:
             words += 3 * B * _words_per_generation(self) + 6 * B
         else:  # the engine's scan: a batch, its moments and the pooled ones
             words += 2 * self.M * self.dim + 4 * self.dim * self.dim + 8
-        if self.regime == "accumulate-subsample":
-            words += self.generations * self.M * (self.dim + 1)
+        if self.regime == "accumulate-subsample":  # the buffer of samples; every generation's subset and its table
+            words += self.generations * self.M * (self.dim + 2)
         return 8 * words
 
 

@@ -196,7 +196,8 @@ def least_squares_subsample(
         w, labels = carry
         e, gram, i_n, c_n, ok, n = inputs
         labels = jax.lax.dynamic_update_slice(labels, X @ w + sigma * e, ((n - 1) * T,))
-        s = jnp.zeros((T,), dt).at[i_n % T].add(labels[i_n])
+        # Label sums per row by a one-hot product, not a float scatter-add (atomic, in no fixed order, on a GPU).
+        s = labels[i_n] @ (i_n[:, None] % T == jnp.arange(T)).astype(dt)
         root = jnp.sqrt(c_n)
         w = lstsq_where(~ok, cho_solve((cholesky(gram), True), X.T @ s), X * root[:, None], s / jnp.maximum(root, 1))
         return (w, labels), jnp.sum((w - w_star) ** 2)
