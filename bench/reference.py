@@ -7,6 +7,8 @@ and fit as the papers fit it:
   ``X`` (``T x d``) per seed; generation ``n`` labels ``y = X w_{n-1} + sigma eps`` and is
   fit by ``np.linalg.lstsq``; under ``accumulate`` the fit is on the stacked data of every
   generation so far (the growing ``nT x d`` matrix, rebuilt by ``np.vstack`` as the papers do);
+  under ``accumulate-subsample`` on ``T`` of its rows drawn by ``rng.choice(..., replace=False)``
+  (Kazdan et al. 2024's code);
 * Gaussian (Shumailov et al., Nature 2024; Kazdan et al. 2024): ``M`` samples drawn with
   ``rng.normal`` from the previous fit, refit by ``np.mean`` and ``np.cov``; under
   ``accumulate`` on the concatenation of every sample so far.
@@ -41,6 +43,12 @@ def linreg_seed(rng: np.random.Generator, d: int, T: int, sigma2: float, generat
             xs.append(X)
             ys.append(y)
             w = np.linalg.lstsq(np.vstack(xs), np.concatenate(ys), rcond=None)[0]
+        elif regime == "accumulate-subsample":
+            xs.append(X)
+            ys.append(y)
+            rows, labels = np.vstack(xs), np.concatenate(ys)
+            take = rng.choice(len(labels), size=T, replace=False)
+            w = np.linalg.lstsq(rows[take], labels[take], rcond=None)[0]
         else:
             raise ValueError(f"reference regime {regime!r} not implemented")
         errors[n] = np.sum((w - w_star) ** 2)

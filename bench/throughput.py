@@ -110,7 +110,7 @@ def run_throughput(
     sink = Path(out).open("a") if out else None
     try:
         for w in workloads:
-            for sampler in samplers:
+            for sampler in (s for s in samplers if s in w.samplers):
                 for precision in precisions:
                     spec = {
                         "workload": w.name,

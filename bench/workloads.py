@@ -1,4 +1,4 @@
-"""The benchmark workloads (W1-W3; W4, categorical, has no simulator yet) and their seed counts.
+"""The benchmark workloads (W1-W3, W5; W4, categorical, has no simulator yet) and their seed counts.
 
 Each workload fixes a package config per sampler, the reference's parameters (the
 same config), how many normals the *faithful* sampler must draw per seed (the
@@ -31,6 +31,8 @@ class Workload:
         package_seeds: ``{(mode, sampler): n}`` seeds for the timed package run.
         scaling_seeds: ``{mode: n}`` seeds for the exact sampler's second, package-only run,
             whose peak RSS is compared with the entry's (``None``: no such run).
+        samplers: the samplers the workload runs with (accumulate-subsample: faithful only).
+        faithful_speedup_target: a target for the faithful sampler's speedup (``None``: none).
     """
 
     name: str
@@ -42,13 +44,15 @@ class Workload:
     reference_seeds: dict
     package_seeds: dict
     scaling_seeds: dict
+    samplers: tuple = SAMPLERS
+    faithful_speedup_target: float | None = None
 
 
-def _linreg(regime):
+def _linreg(regime, T=1000):
     def make(sampler):
         from model_collapse.experiments import LinRegConfig
 
-        return LinRegConfig(d=32, T=1000, sigma2=1.0, generations=50, regime=regime, design="fixed", sampler=sampler)
+        return LinRegConfig(d=32, T=T, sigma2=1.0, generations=50, regime=regime, design="fixed", sampler=sampler)
 
     return make
 
@@ -126,6 +130,25 @@ WORKLOADS = (
         reference_seeds={"quick": 5, "full": 20},
         package_seeds=_seeds(512, 256, 4096, 1024),
         scaling_seeds={"quick": 5_120, "full": 40_960},
+    ),
+)
+
+# W5 is the papers' accumulate-subsample workload (Kazdan et al. 2024's code was timed on it, bench/papers.py).
+_W5_DRAWS = 32 + 100 * 32 + 50 * 100
+
+WORKLOADS = WORKLOADS + (
+    Workload(
+        name="W5-subsample",
+        title="linear regression d=32 T=100, 50 generations, accumulate-subsample (fixed design)",
+        make_config=_linreg("accumulate-subsample", T=100),
+        faithful_draws=_W5_DRAWS,
+        exact_draws=(0, 0, 1.0),  # no exact sampler: subsampling needs raw rows
+        speedup_target=100.0,
+        reference_seeds={"quick": 3, "full": 10},
+        package_seeds=_seeds(None, 256, None, 1024),
+        scaling_seeds={},
+        samplers=("faithful",),
+        faithful_speedup_target=20.0,  # 20x the papers' code (issue 14); the reference does what that code does
     ),
 )
 
