@@ -197,7 +197,7 @@ def decode(cfg: CategoricalConfig, p: jax.Array) -> jax.Array:
     def tempered(q):
         logq = jnp.log(jnp.where(q > 0, q, 1.0))
         top = jnp.max(jnp.where(q > 0, logq, -jnp.inf))
-        w = jnp.where(q > 0, jnp.exp((logq - top) / cfg.temperature), 0.0)
+        w = jnp.where(q > 0, jnp.exp((logq - top) / jnp.asarray(cfg.temperature, q.dtype)), 0.0)
         return w / w.sum()
 
     q = jax.lax.cond(jnp.asarray(cfg.temperature) == 1.0, lambda q: q, tempered, p)
@@ -209,7 +209,7 @@ def decode(cfg: CategoricalConfig, p: jax.Array) -> jax.Array:
         order = jnp.argsort(-q, stable=True)  # descending; equal values keep index order
         ranked = q[order]
         before = jnp.cumsum(ranked) - ranked
-        keep = jnp.zeros(q.shape, bool).at[order].set((before < cfg.top_p) & (ranked > 0))
+        keep = jnp.zeros(q.shape, bool).at[order].set((before < jnp.asarray(cfg.top_p, q.dtype)) & (ranked > 0))
         return _renormalise(q, keep)
 
     q = jax.lax.cond(jnp.asarray(cfg.top_p) >= 1.0, lambda q: q, nucleus, q)

@@ -27,7 +27,7 @@ from scipy import stats as sps
 
 __all__ = ["BERNOULLI", "PILOT_SEEDS", "PILOT_BASE_SEED", "skewness_function", "pilot_skewness"]
 
-PILOT_SEEDS = 2048
+PILOT_SEEDS = 1024
 PILOT_BASE_SEED = 2**32 - 7  # a base seed no law, test or figure uses
 BERNOULLI = ("absorbed", "fixed_on_mode")
 _LEVEL = 0.002  # two-sided, for the Clopper-Pearson end

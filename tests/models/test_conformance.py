@@ -25,7 +25,13 @@ CASES = []
 for _name, _model in sorted(ex.MODELS.items()):
     for _i, _cfg in enumerate(_model.examples()):
         marks = () if _i == 0 else (pytest.mark.slow,)
-        CASES.append(pytest.param(_cfg, id=f"{_name}-{_cfg.regime}-{_cfg.sampler}", marks=marks))
+        CASES.append(
+            pytest.param(
+                _cfg,
+                id=f"{_name}-{_cfg.regime}-{getattr(_cfg, 'sampler', None) or _model.default_sampler[0]}",
+                marks=marks,
+            )
+        )
 
 
 def _equations(jaxpr):
