@@ -56,6 +56,7 @@ from .config import (
     check_choice,
     check_fraction,
     check_positive_int,
+    check_real_count,
     config_dataclass,
 )
 from .regimes import REGIMES
@@ -138,11 +139,7 @@ class CategoricalConfig:
             raise ConfigError(f"top_p must lie in (0, 1], got {self.top_p!r}")
         check_fraction("real_fraction", self.real_fraction)
         if self.regime in ("mix", "augment"):
-            k = self.real_fraction * self.M
-            if abs(k - round(k)) > 1e-9:
-                raise ConfigError(
-                    f"real_fraction * M must be a whole number of samples (got {self.real_fraction} * {self.M} = {k:g})"
-                )
+            check_real_count(self.real_fraction, self.M, "M", "samples")
 
     @property
     def dtype(self) -> type:

@@ -37,6 +37,7 @@ __all__ = [
     "check_nonnegative",
     "check_choice",
     "check_fraction",
+    "check_real_count",
     "MAX_INT",
     "PRECISIONS",
 ]
@@ -170,3 +171,12 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> None:
     choices = tuple(choices)
     if value not in choices:
         raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
+
+
+def check_real_count(real_fraction: float, size: int, size_name: str, unit: str) -> None:
+    """``real_fraction * size`` must be a whole number of ``unit`` (mix and augment split a batch by it)."""
+    k = real_fraction * size
+    if abs(k - round(k)) > 1e-9:
+        raise ConfigError(
+            f"real_fraction * {size_name} must be a whole number of {unit} (got {real_fraction} * {size} = {k:g})"
+        )

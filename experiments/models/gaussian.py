@@ -58,6 +58,7 @@ from .config import (
     check_fraction,
     check_nonnegative,
     check_positive_int,
+    check_real_count,
     config_dataclass,
 )
 from .gaussian_sampling import (
@@ -148,11 +149,7 @@ class GaussianConfig:
         if self.sampler == "exact" and self.regime == "accumulate-subsample":
             raise ConfigError("the exact sampler draws no raw samples to subsample; use --sampler faithful")
         if self.regime in ("mix", "augment"):
-            k = self.real_fraction * self.M
-            if abs(k - round(k)) > 1e-9:
-                raise ConfigError(
-                    f"real_fraction * M must be a whole number of samples (got {self.real_fraction} * {self.M} = {k:g})"
-                )
+            check_real_count(self.real_fraction, self.M, "M", "samples")
 
     @property
     def dtype(self) -> type:

@@ -45,6 +45,7 @@ from .config import (
     check_fraction,
     check_nonnegative,
     check_positive_int,
+    check_real_count,
     config_dataclass,
 )
 from .regimes import REGIMES, scan_blocks
@@ -122,11 +123,7 @@ class LinRegConfig:
         if self.sampler == "exact" and (self.regime == "accumulate-subsample" or self.real_resample):
             raise ConfigError("the exact sampler draws no raw rows to subsample; use --sampler faithful")
         if self.regime in ("mix", "augment"):
-            k = self.real_fraction * self.T
-            if abs(k - round(k)) > 1e-9:
-                raise ConfigError(
-                    f"real_fraction * T must be a whole number of rows (got {self.real_fraction} * {self.T} = {k:g})"
-                )
+            check_real_count(self.real_fraction, self.T, "T", "rows")
         if self.T <= self.d + 3 and self.design != "shared":  # given one design, the error is Gaussian
             warnings.warn(
                 f"T={self.T} <= d+3={self.d + 3}: the test error has infinite variance, so its "
