@@ -162,6 +162,28 @@ def _field_type(field, default):
     return {"int": int, "float": float, "bool": bool}.get(kind, str)
 
 
+def _field_optional(field) -> bool:
+    kind = field.type if isinstance(field.type, str) else str(field.type)
+    return kind.replace(" ", "").endswith("|None")
+
+
+class _ExplicitNone:
+    """``--top-k none``: the value None, given on the command line (a missing option is plain ``None``)."""
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+EXPLICIT_NONE = _ExplicitNone()
+
+
+def _optional(parse):
+    def parse_optional(text: str):
+        return EXPLICIT_NONE if text.strip().lower() == "none" else parse(text)
+
+    return parse_optional
+
+
 def _sampler_note(model_name: str | None) -> str:
     from . import MODELS
 
@@ -172,7 +194,7 @@ def _sampler_note(model_name: str | None) -> str:
     return f"the default differs by model ({defaults}); {model_name} uses {name} by default: {why}"
 
 
-def _config_option(group, name: str, kind, docs: list[str], choices, default, note=""):
+def _config_option(group, name: str, kind, docs: list[str], choices, default, note="", optional=False):
     flag = "--" + name.replace("_", "-")
     text = "; ".join(d for d in docs if d)
     if choices and not all(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text) for c in choices):
@@ -184,6 +206,10 @@ def _config_option(group, name: str, kind, docs: list[str], choices, default, no
         group.add_argument(flag, dest=f"cfg_{name}", action=_BoolAction, default=default, help=text)
         return
     parse = _choice(name, choices) if choices else {int: _int, float: _float}.get(kind, str)
+    if optional:
+        parse = _optional(parse)
+        if "none" not in text:
+            text += "; none: unset"
     group.add_argument(
         flag, dest=f"cfg_{name}", type=parse, default=default, metavar=name.upper(), choices=choices or None, help=text
     )
@@ -197,7 +223,14 @@ def _add_config_options(parser: argparse.ArgumentParser, config_cls, model_name:
     for f in dataclasses.fields(config_cls):
         note = _sampler_note(model_name) if f.name == "sampler" else ""
         _config_option(
-            group, f.name, _field_type(f, f.default), [docs.get(f.name, "")], choices.get(f.name), f.default, note=note
+            group,
+            f.name,
+            _field_type(f, f.default),
+            [docs.get(f.name, "")],
+            choices.get(f.name),
+            f.default,
+            note=note,
+            optional=_field_optional(f),
         )
 
 
@@ -213,8 +246,10 @@ def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
         docs = _field_docs(model.config)
         for f in dataclasses.fields(model.config):
             entry = fields.setdefault(
-                f.name, {"kind": _field_type(f, f.default), "docs": [], "models": [], "choices": []}
+                f.name,
+                {"kind": _field_type(f, f.default), "docs": [], "models": [], "choices": [], "optional": False},
             )
+            entry["optional"] |= _field_optional(f)
             entry["models"].append(name)
             entry["docs"].append(docs.get(f.name, ""))
             for c in model.config.CHOICES.get(f.name, ()):
@@ -233,11 +268,16 @@ def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
             tuple(e["choices"]),
             None,
             note=_sampler_note(None) if name == "sampler" else "",
+            optional=e["optional"],
         )
 
 
 def _config_overrides(args) -> dict:
-    return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
+    return {
+        k[4:]: None if v is EXPLICIT_NONE else v
+        for k, v in vars(args).items()
+        if k.startswith("cfg_") and v is not None
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -427,6 +467,7 @@ def _unrecognized(parser, args, extra: list[str]) -> str:
         if o.lower() == token.lower()
     ]
     if elsewhere:
-        return f"{message}; {elsewhere[0][1]} is an option of {elsewhere[0][0]}, not of {key[-1]}"
+        owners = ", ".join(sorted({model for model, _ in elsewhere}))
+        return f"{message}; {elsewhere[0][1]} is an option of {owners}, not of {key[-1]}"
     near = difflib.get_close_matches(token, options, n=1, cutoff=0.7)
     return f"{message}; did you mean {near[0]}?" if near else message

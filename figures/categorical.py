@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..experiments import config_hash, get_model
+from ..experiments.engine.cache import cached_array
 from ..experiments.engine.cache import cached_run as run
 from ..experiments.models.categorical import DOWNSTREAM_T, CategoricalConfig, survival_by_category
-from ..experiments.models.categorical_theory import limit_path
+from ..experiments.models.categorical_theory import limit_path, path_metrics
 from ..theory import categorical as tc
 from . import style
 
@@ -78,7 +79,7 @@ def survival(
             K=K, M=M, init="zipf", zipf_a=zipf_a, generations=generations, regime=regime, real_fraction=real_fraction
         )
         hashes.append(config_hash(cfg))
-        alive = survival_by_category(cfg, seeds)
+        alive = cached_array("survival", cfg, seeds, 0, lambda cfg=cfg: survival_by_category(cfg, seeds))
         rf = real_fraction if regime in ("mix", "augment") else None
         exact = tc.survival_probability(p0, M, shown, regime, rf)  # (K, len(shown))
         for j, g in enumerate(shown):
@@ -102,13 +103,18 @@ def survival(
     return style.save(fig, outdir, "categorical_survival", {"configs": len(hashes), "seeds": seeds})
 
 
-_DECODERS = (
-    ("sampling (tau = 1)", {}),
-    ("temperature 0.8", {"temperature": 0.8}),
-    ("top-k = 20", {"top_k": 20}),
-    ("top-p = 0.9", {"top_p": 0.9}),
-    ("greedy", {"greedy": True}),
-)
+def _decoders(K: int) -> tuple[tuple[str, dict], ...]:
+    """The decoders drawn: top-k keeps a tenth of the categories (20 of the default 200)."""
+    k = max(1, K // 10)
+    return (
+        ("sampling (tau = 1)", {}),
+        ("temperature 0.8", {"temperature": 0.8}),
+        (f"top-k = {k}", {"top_k": k}),
+        ("top-p = 0.9", {"top_p": 0.9}),
+        ("greedy", {"greedy": True}),
+    )
+
+
 _PANELS = (
     ("gini_simpson", r"Gini-Simpson $1-\sum_i p_{n,i}^2$"),
     ("support", r"support $\#\{i: p_{n,i}>0\}$"),
@@ -141,7 +147,7 @@ def decoders(
     axes = fig.subplots(1, len(_PANELS))
     fig.subplots_adjust(wspace=0.45)
     hashes = []
-    for j, (label, decoding) in enumerate(_DECODERS):
+    for j, (label, decoding) in enumerate(_decoders(K)):
         cfg = CategoricalConfig(K=K, M=M, init="zipf", zipf_a=zipf_a, generations=generations, **decoding)
         hashes.append(config_hash(cfg))
         res = run(cfg, seeds, 0, progress=progress)
@@ -174,9 +180,7 @@ def decoders(
 
 
 def _limit_metric(cfg: CategoricalConfig, path: np.ndarray, metric: str) -> np.ndarray:
-    from ..experiments.models.categorical_theory import _path_metrics
-
-    return _path_metrics(cfg, path)[metric]
+    return path_metrics(cfg, path)[metric]
 
 
 @style.styled

@@ -166,7 +166,7 @@ def test_help_shows_metavars_choices_and_defaults(capsys):
     assert "features (default: 32)" in out and "(default: replace)" in out and "accumulate-subsample" in out
     assert "(default: unbiased)" in out and "(default: 4000)" in out
     # The sampler's default differs by model, and the help says which and why.
-    assert "the default differs by model (gaussian: exact, linreg: faithful)" in out
+    assert "the default differs by model (categorical: counts, gaussian: exact, linreg: faithful)" in out
     assert "linreg uses faithful by default: raw rows" in out and "gaussian uses exact by default" in out
     # verify: the config options, the statuses, Holm; figures: where they go by default.
     assert "each law's own config" in out and "--generations-checked N" in out and "Holm" in out
@@ -180,7 +180,7 @@ def test_help_shows_metavars_choices_and_defaults(capsys):
         (["simulate", "gaussian", "--m", "3"], "did you mean --M?"),
         (["simulate", "linreg", "--sigma", "2"], "did you mean --sigma2?"),
         (["simulate", "linreg", "--sig", "2"], "did you mean --sigma2?"),  # no silent abbreviation
-        (["simulate", "linreg", "--M", "3"], "--M is an option of gaussian, not of linreg"),
+        (["simulate", "linreg", "--M", "3"], "--M is an option of categorical, gaussian, not of linreg"),
         (["simulate", "linreg", "--regime", "acumulate"], "did you mean accumulate?"),
         (["verify", "linreg/replace/fixd"], "did you mean linreg/replace/fixed?"),
         (["verify", "--d", "4"], "name a law or a model, e.g. `collapse verify linreg --d ...`"),

@@ -21,7 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from .fingerprints import fingerprint
 from .runner import MetricSummary, Result, run, select_metrics
 from .stats import BLOCK
 
-__all__ = ["default_cache_dir", "cached_run", "load", "save", "entries", "clear"]
+__all__ = ["default_cache_dir", "cached_run", "cached_array", "load", "save", "entries", "clear"]
 
 _FORMAT = 2  # 2: keyed by the program's fingerprint (format 1 hashed a list of source files)
 
@@ -210,6 +210,26 @@ def cached_run(cfg: Config, seeds: int, seed: int = 0, cache_dir: Path | None = 
         result.meta["cache"] = "miss"
     save(result, cache_dir)
     return result
+
+
+def cached_array(
+    name: str, cfg: Config, seeds: int, seed: int, compute: Callable[[], np.ndarray], cache_dir: Path | None = None
+) -> np.ndarray:
+    """``compute()``, an array of ``cfg``'s first ``seeds`` seeds from base ``seed`` that is not a
+    :class:`Result` (e.g. the survival table), through the cache: saved atomically as
+    ``.npy`` next to the run entries, keyed like them (config hash, program fingerprint,
+    base seed, seed count) and by ``name``; not listed by :func:`entries`, removed by
+    :func:`clear`."""
+    cache_dir = Path(cache_dir or default_cache_dir())
+    path = cache_dir / f"{_stem(cfg, seed, None, cache_dir)}-{name}-n{seeds}.npy"
+    try:
+        return np.load(path)
+    except (OSError, ValueError):
+        pass
+    value = np.asarray(compute())
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda fh: np.save(fh, value))
+    return value
 
 
 def entries(cache_dir: Path | None = None) -> list[dict]:

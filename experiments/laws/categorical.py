@@ -83,7 +83,7 @@ def _poisson_support(cfg, n):
     return tc.suresh_survival(truth(cfg), cfg.M, np.asarray(n)).sum(axis=0)
 
 
-def fixation(cfg, n) -> np.ndarray:
+def fixation(cfg: CategoricalConfig, n: ArrayLike) -> np.ndarray:
     """``P(p_{n,0} = 1)``: exact from the two-type chain; tends to ``p0_0``."""
     return tc.fixation_probability_at(truth(cfg)[0], cfg.M, np.asarray(n), cfg.regime, _rf(cfg))
 
@@ -178,7 +178,8 @@ def _register() -> None:
         ),
         Law(
             id="categorical/augment/gini",
-            title="E gini_simpson_n: rates m(m-1)/M^2 and m/M to 1 - S_inf, k real samples kept (augment)",
+            title="E gini_simpson_n = 1 - S_inf - sum_i w_i lambda_i^n, lambda in {m(m-1)/M^2, m/M}, m = M - k "
+            "(augment)",
             reference=SEDDIK,
             status=DERIVED_HERE,
             statement="setting of Seddik et al. 2024, Theorem 2 (partially synthetic: the same real samples every "

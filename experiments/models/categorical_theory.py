@@ -69,7 +69,8 @@ def limit_path(cfg: Any, generations: int) -> np.ndarray:
     return path
 
 
-def _path_metrics(cfg: Any, path: np.ndarray) -> dict[str, np.ndarray]:
+def path_metrics(cfg: Any, path: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of the deterministic path ``path`` (generations by ``K``) of ``cfg``'s truth."""
     from ...theory.categorical import decode, downstream_error_given, tail_set
     from .categorical import DOWNSTREAM_T
 
@@ -132,7 +133,7 @@ def theory(cfg: Any, generations: np.ndarray, convention: str = "fit") -> dict[s
     if not decoded(cfg):
         return _exact(cfg, n)
     top = int(n.max()) if n.size else 1
-    metrics = _path_metrics(cfg, limit_path(cfg, top))
+    metrics = path_metrics(cfg, limit_path(cfg, top))
     out = {name: values[n - 1] for name, values in metrics.items()}
     if cfg.greedy and cfg.regime == "replace" and n.size:
         from ...theory import categorical as tc

@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 from model_collapse import figures
 from model_collapse.experiments.models.config import ConfigError
-from model_collapse.figures import gaussian, linreg
+from model_collapse.figures import categorical, gaussian, linreg
 
 SEEDS = 64
 
@@ -41,6 +41,9 @@ SMALL = {
         "regimes": ("replace", "accumulate"),
         "estimators": ("unbiased",),
     },
+    "categorical_survival": {"K": 8, "M": 12, "generations": 4, "shown": (1, 4)},
+    "categorical_decoders": {"K": 8, "M": 10, "generations": 4},
+    "categorical_scaling": {"K": 50, "M": 20, "shown": (1, 2), "cut": 10},
 }
 
 
@@ -60,7 +63,7 @@ def _rc():
 
 
 def test_registry_is_the_union_of_the_model_modules():
-    assert figures.FIGURES == {**linreg.FIGURES, **gaussian.FIGURES}
+    assert figures.FIGURES == {**linreg.FIGURES, **gaussian.FIGURES, **categorical.FIGURES}
     assert set(SMALL) == set(figures.FIGURES), "give each registered figure small settings in SMALL"
 
 

@@ -188,7 +188,7 @@ def temperature_power(p0: ArrayLike, temperature: float, n: int) -> np.ndarray:
     return w / w.sum(axis=-1, keepdims=True)
 
 
-def decode_iterate(p0: ArrayLike, n: int, **decoder) -> np.ndarray:
+def decode_iterate(p0: ArrayLike, n: int, **decoder: float | int | bool | None) -> np.ndarray:
     """:func:`decode` applied ``n`` times to ``p0``: generation ``n`` with infinitely many samples per generation."""
     q = _check_distribution(p0, "p0")
     for _ in range(int(n)):

@@ -37,7 +37,7 @@ def compositions(M: int, K: int) -> np.ndarray:
     return np.diff(edges, axis=1) - 1
 
 
-def expected_decoded_fit(p0: ArrayLike, M: int, **decoder) -> np.ndarray:
+def expected_decoded_fit(p0: ArrayLike, M: int, **decoder: float | int | bool | None) -> np.ndarray:
     r""":math:`E\,p_2 = E\,\operatorname{decode}(p_1)` exactly (replace; generation 1 real, undecoded).
 
     Args:
