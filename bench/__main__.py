@@ -1,6 +1,7 @@
 """``python -m bench [--quick] [--json]``: the package against the NumPy reference and a roofline.
 
-For every workload (:mod:`bench.workloads`) and sampler (``exact``, ``faithful``) a fresh
+For every workload (:mod:`bench.workloads`) and sampler (``exact``, ``faithful``; the categorical
+W4 has one, ``counts``) a fresh
 worker process measures, in this order and all in the same process:
 
 1. the package's first call (``experiments.run`` on 64 seeds: compiles the config's
@@ -113,6 +114,7 @@ def worker_entry(spec: dict) -> dict:
         "reference_s_per_seed": ref_s,
         "package_s_per_seed": package_s,
         "speedup": ref_s / package_s,
+        "seeds_per_s": 1.0 / package_s,
         "package_with_quantiles_s_per_seed": with_q_s,
         "speedup_with_quantiles": ref_s / with_q_s,
         "roofline_s_per_seed": roof_s,
@@ -276,7 +278,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small seed counts (a few minutes on 2 cores)")
     parser.add_argument("--json", action="store_true", help="print only the JSON list on stdout")
     parser.add_argument("--workloads", help="comma-separated subset, e.g. W1-replace,W2")
-    parser.add_argument("--samplers", help="comma-separated subset of: exact,faithful")
+    parser.add_argument("--samplers", help="comma-separated subset of: exact,faithful,counts")
     parser.add_argument("--repeats", type=int, help="timed repeats of the package and roofline (best of)")
     parser.add_argument(
         "--blas-threads",

@@ -11,7 +11,9 @@ and fit as the papers fit it:
   (Kazdan et al. 2024's code);
 * Gaussian (Shumailov et al., Nature 2024; Kazdan et al. 2024): ``M`` samples drawn with
   ``rng.normal`` from the previous fit, refit by ``np.mean`` and ``np.cov``; under
-  ``accumulate`` on the concatenation of every sample so far.
+  ``accumulate`` on the concatenation of every sample so far;
+* categorical (Shumailov et al. 2024's discrete chain; Seddik et al. 2024): ``M`` samples of
+  the previous fit counted by ``rng.multinomial`` (replace only; no decoder), refit ``c/M``.
 
 Each function returns the same per-generation metrics as the package's simulator
 (``test_error``; or ``mean_sq_error``, ``variance``, ``std``, ``log_det``, ``w2_sq``),
@@ -24,7 +26,7 @@ import math
 
 import numpy as np
 
-__all__ = ["linreg_seed", "gaussian_seed", "run_reference"]
+__all__ = ["linreg_seed", "gaussian_seed", "categorical_seed", "run_reference"]
 
 
 def linreg_seed(rng: np.random.Generator, d: int, T: int, sigma2: float, generations: int, regime: str):
@@ -110,6 +112,45 @@ def gaussian_seed(
     return dict(zip(names, out, strict=True))
 
 
+_CATEGORICAL_METRICS = (
+    "gini_simpson",
+    "entropy",
+    "support",
+    "tail_mass",
+    "tv",
+    "max_prob",
+    "absorbed",
+    "p_mode",
+    "fixed_on_mode",
+    "downstream_T100",
+    "downstream_T1000",
+    "downstream_T10000",
+)
+
+
+def categorical_seed(rng: np.random.Generator, p0: np.ndarray, tail: np.ndarray, M: int, generations: int):
+    """One seed of the categorical refit under replace, without a decoder; the package's 12 metrics."""
+    out = np.empty((len(_CATEGORICAL_METRICS), generations))
+    p = p0
+    for n in range(generations):
+        p = rng.multinomial(M, p) / M
+        positive = p > 0
+        miss = np.log1p(-np.minimum(p, 1.0))
+        out[:, n] = (
+            1.0 - p @ p,
+            -np.sum(p[positive] * np.log(p[positive])),
+            np.count_nonzero(positive),
+            p[tail].sum(),
+            0.5 * np.abs(p - p0).sum(),
+            p.max(),
+            float(p.max() == 1.0),
+            p[0],
+            float(p[0] == 1.0),
+            *(p0 @ np.exp(T * miss) for T in (100, 1000, 10_000)),
+        )
+    return dict(zip(_CATEGORICAL_METRICS, out, strict=True))
+
+
 def run_reference(cfg, seeds: int, seed: int = 0) -> dict[str, np.ndarray]:
     """``seeds`` seeds of the reference for a package config; metric -> ``(seeds, generations)``."""
     rng = np.random.default_rng(seed)
@@ -121,6 +162,13 @@ def run_reference(cfg, seeds: int, seed: int = 0) -> dict[str, np.ndarray]:
             rows.append(linreg_seed(rng, cfg.d, cfg.T, cfg.sigma2, cfg.generations, cfg.regime))
         elif cfg.model == "gaussian":
             rows.append(gaussian_seed(rng, cfg.dim, cfg.M, cfg.sigma2, cfg.generations, cfg.regime, cfg.estimator))
+        elif cfg.model == "categorical":
+            from model_collapse.theory.categorical import initial_distribution, tail_set
+
+            if cfg.regime != "replace" or cfg.temperature != 1.0 or cfg.top_k or cfg.top_p < 1.0 or cfg.greedy:
+                raise ValueError("the categorical reference implements replace without a decoder only")
+            p0 = initial_distribution(cfg.K, cfg.init, cfg.zipf_a)
+            rows.append(categorical_seed(rng, p0, tail_set(p0), cfg.M, cfg.generations))
         else:
             raise ValueError(f"no reference for model {cfg.model!r}")
     return {k: np.stack([r[k] for r in rows]) for k in rows[0]}

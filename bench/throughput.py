@@ -33,7 +33,7 @@ from .harness import fmt, log, peak_rss_mb, roofline, spawn, time_package
 from .workloads import get_workload
 
 PRECISIONS = ("float64", "float32")
-MAX_SEEDS = {"exact": 2**20, "faithful": 2**17}
+MAX_SEEDS = {"exact": 2**20, "faithful": 2**17, "counts": 2**14}
 
 
 def _sized(probe_s: float, micro: int, cap_s: float, max_seeds: int) -> int:

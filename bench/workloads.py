@@ -1,4 +1,4 @@
-"""The benchmark workloads (W1-W3, W5; W4, categorical, has no simulator yet) and their seed counts.
+"""The benchmark workloads (W1-W5) and their seed counts.
 
 Each workload fixes a package config per sampler, the reference's parameters (the
 same config), how many normals the *faithful* sampler must draw per seed (the
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 __all__ = ["Workload", "WORKLOADS", "SKIPPED", "get_workload"]
 
-SAMPLERS = ("exact", "faithful")
+SAMPLERS = ("exact", "faithful", "counts")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +152,34 @@ WORKLOADS = WORKLOADS + (
     ),
 )
 
-SKIPPED = {"W4": "categorical model collapse: no categorical simulator exists in the package yet, so W4 is skipped"}
+
+def _categorical(K, M, generations):
+    def make(sampler):
+        from model_collapse.experiments.models.categorical import CategoricalConfig
+
+        return CategoricalConfig(K=K, M=M, init="zipf", zipf_a=1.1, generations=generations, regime="replace")
+
+    return make
+
+
+# W4 is the categorical model at K = M = 10^4 (issue 15's benchmark entry). Its one sampler draws the
+# counts (M + 1 exponentials per generation); the roofline times as many standard normals.
+WORKLOADS = WORKLOADS + (
+    Workload(
+        name="W4",
+        title="categorical K=10^4 M=10^4 Zipf(1.1), 100 generations, replace (counts)",
+        make_config=_categorical(10_000, 10_000, 100),
+        faithful_draws=100 * (10_000 + 1),
+        exact_draws=(0, 0, 1.0),
+        speedup_target=1.0,
+        reference_seeds={"quick": 3, "full": 10},
+        package_seeds={("quick", "counts"): 64, ("full", "counts"): 512},
+        scaling_seeds={},
+        samplers=("counts",),
+    ),
+)
+
+SKIPPED: dict[str, str] = {}
 
 
 def get_workload(name: str) -> Workload:

@@ -277,9 +277,13 @@ def simulate_seeds(cfg: Config, indices: Sequence[int] | np.ndarray, seed: int =
     indices = np.asarray(indices, np.uint32)
     padded = np.zeros(-(-len(indices) // micro) * micro, np.uint32)
     padded[: len(indices)] = indices
+    # One micro-batch per call, the shape ``run`` calls the program with on one device: the
+    # same compiled executable serves both (a run of every metric compiles it for this).
     with float64():
-        out = fn(jax.random.key(seed), padded)
-        return {k: np.asarray(v)[: len(indices)] for k, v in out.items()}
+        base = jax.random.key(seed)
+        parts = [fn(base, padded[i : i + micro]) for i in range(0, len(padded), micro)]
+        parts = jax.device_get(parts)
+    return {k: np.concatenate([np.asarray(p[k]) for p in parts])[: len(indices)] for k in parts[0]}
 
 
 def _global_indices(indices: np.ndarray, sharding: NamedSharding) -> jax.Array:
