@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -159,10 +160,16 @@ def _compiled(cfg, ndev: int, metrics: tuple[str, ...] | None = None):
     traced = tuple(getattr(cls, "TRACED_FIELDS", ()))
     static = tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.name not in traced)
     params = tuple(np.float64(getattr(cfg, name)) for name in traced)
-    micro = micro_batch(cfg, jax.devices()[0].platform)
+    platform = jax.devices()[0].platform
+    micro = micro_batch(cfg, platform)
     with float64():
         jitted, sharding = _compile(
-            get_model(cfg.model).simulate, (cls, static, traced), ndev, select_metrics(cfg, metrics), micro
+            get_model(cfg.model).simulate,
+            (cls, static, traced),
+            ndev,
+            select_metrics(cfg, metrics),
+            micro,
+            reduces_in_program(platform),
         )
     return _Bound(jitted, params), sharding, micro
 
@@ -173,11 +180,11 @@ class _Bound:
     def __init__(self, jitted: Callable, params: tuple):
         self.jitted, self.params = jitted, params
 
-    def __call__(self, base: jax.Array, indices: Any) -> dict[str, jax.Array]:
-        return self.jitted(self.params, base, indices)
+    def __call__(self, base: jax.Array, indices: Any, limit: int = MAX_SEEDS) -> dict[str, dict[str, jax.Array]]:
+        return self.jitted(self.params, base, indices, np.int64(limit))
 
-    def lower(self, base: jax.Array, indices: Any) -> Any:
-        return self.jitted.lower(self.params, base, indices)
+    def lower(self, base: jax.Array, indices: Any, limit: int = MAX_SEEDS) -> Any:
+        return self.jitted.lower(self.params, base, indices, np.int64(limit))
 
     def _cache_size(self) -> int:  # the number of compilations of the shared program (tests)
         return self.jitted._cache_size()
@@ -192,9 +199,74 @@ def _rebuild(shape: tuple, values: tuple) -> Any:
     return cfg
 
 
+def _pairwise_sum(blocks: jax.Array) -> jax.Array:
+    """Sums over axis 1 (``BLOCK`` seeds) by a fixed binary tree of explicit additions: seed
+    ``2j`` plus seed ``2j + 1``, then pairs of pairs, ... The tree is written out (XLA does not
+    reassociate floating-point additions), so its bits do not depend on the platform's own
+    reduction order, and pairwise summation's round-off grows like ``log2 BLOCK``, not ``BLOCK``."""
+    while blocks.shape[1] > 1:
+        blocks = blocks[:, 0::2] + blocks[:, 1::2]
+    return blocks[:, 0]
+
+
+def _block_partials(values: jax.Array, ok: jax.Array) -> dict[str, jax.Array]:
+    """One micro-batch's partial reduction of one metric, in the compiled program.
+
+    ``values`` is ``(micro, G)``, ``ok`` marks the seeds that count (a prefix). Per block of
+    :data:`BLOCK` seeds: its shift (the block's first value), and the sums of the shifted values
+    and of their squares (:func:`_pairwise_sum`: the order is fixed by the seed index, whatever
+    the chunk, the device count or the platform's reduction trees);
+    per micro-batch: the extremes and whether a counted value is not finite.
+    """
+    micro, G = values.shape
+    wide = values.astype(jnp.float64)
+    finite = jnp.isfinite(wide)
+    clean = jnp.where(finite, wide, 0.0)  # a non-finite value is reported by ``bad``, never summed
+    blocks = clean.reshape(micro // BLOCK, BLOCK, G)
+    okb = ok.reshape(micro // BLOCK, BLOCK)
+    shift = jnp.where(okb[:, :1], blocks[:, 0, :], 0.0)
+    shifted = jnp.where(okb[:, :, None], blocks - shift[:, None, :], 0.0)
+
+    s1, s2 = _pairwise_sum(shifted), _pairwise_sum(shifted * shifted)
+    counted = ok[:, None]
+    return {
+        "shift": shift,
+        "s1": s1,
+        "s2": s2,
+        "minimum": jnp.min(jnp.where(counted, clean, jnp.inf), axis=0)[None],
+        "maximum": jnp.max(jnp.where(counted, clean, -jnp.inf), axis=0)[None],
+        "bad": jnp.any(counted & ~finite, axis=0)[None],
+    }
+
+
+def reduces_in_program(platform: str) -> bool:
+    """Whether the sums are reduced in the compiled program (accelerators) or on the host (CPU).
+
+    On an accelerator the host's float64 pass over every value bounds the throughput, so the
+    program sums each block of seeds itself and only the blocks' partial sums leave it. On
+    the CPU the program and the host share the same cores and memory, and measured side by
+    side (``bench/README.md``) the in-program reduction gains nothing while it lengthens each
+    compilation; the host keeps the reduction there. ``COLLAPSE_REDUCE_IN_PROGRAM=1`` (or
+    ``0``) overrides the choice, for measurements and tests; both give results that do not
+    depend on the chunking or the device count.
+    """
+    forced = os.environ.get("COLLAPSE_REDUCE_IN_PROGRAM")
+    if forced in ("0", "1"):
+        return forced == "1"
+    return platform != "cpu"
+
+
 @functools.lru_cache(maxsize=64)
-def _compile(simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ...], micro: int):
-    """``((params, base, indices) -> {metric: (len(indices), G)}, sharding)``, in micro-batches of ``micro`` seeds.
+def _compile(
+    simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ...], micro: int, in_program: bool = False
+):
+    """``((params, base, indices, limit) -> {metric: parts}, sharding)``, in micro-batches of ``micro`` seeds.
+
+    ``parts`` holds the seeds' ``values`` ``(len(indices), G)`` and their reduction, computed
+    in the program (:func:`_block_partials`) over the seeds whose index is below ``limit``:
+    per block of :data:`BLOCK` seeds ``shift``, ``s1``, ``s2``; per micro-batch ``minimum``,
+    ``maximum`` and ``bad`` (a non-finite value). The host fetches only what it needs: the
+    values only for quantiles or to name a non-finite value's seed.
 
     Only ``metrics`` leave the program; the computations that only the others need are
     dead code, which JAX and XLA remove (the eigenvalues behind the Gaussian's ``w2_sq``,
@@ -213,7 +285,7 @@ def _compile(simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ..
     # the same per-device program and gives the same bits.
     serial_lapack = any(d.platform == "cpu" for d in devices)
 
-    def batch(params, base, indices):
+    def batch(params, base, indices, limit):
         cfg = _rebuild(shape, params)
         with one_matrix_per_call(serial_lapack):
 
@@ -221,7 +293,19 @@ def _compile(simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ..
                 out = simulate(cfg, jax.random.fold_in(base, i))
                 return {name: out[name] for name in metrics}
 
-            return jax.lax.map(one, indices, batch_size=micro)
+            def micro_batch_body(idx):
+                values = jax.vmap(one)(idx)
+                if not in_program:
+                    return {name: {"values": v} for name, v in values.items()}
+                # The barrier keeps the reduction out of the simulation's fusions: a seed's
+                # values are the bits that a run without the reduction computes.
+                values = jax.lax.optimization_barrier(values)
+                counted = idx.astype(jnp.int64) < limit
+                return {name: {"values": v, **_block_partials(v, counted)} for name, v in values.items()}
+
+            out = jax.lax.map(micro_batch_body, indices.reshape(-1, micro))
+            # (micro-batches, rows, ...) -> (micro-batches * rows, ...): seeds, blocks or micro-batches in order
+            return jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:]), out)
 
     if ndev == 1:
         return jax.jit(batch), None
@@ -230,7 +314,11 @@ def _compile(simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ..
     # Each device runs whole micro-batches with no collectives; check_vma=False lets the
     # simulators' scans start from constant (device-invariant) carries.
     sharded = jax.shard_map(
-        batch, mesh=mesh, in_specs=(PartitionSpec(), PartitionSpec(), spec), out_specs=spec, check_vma=False
+        batch,
+        mesh=mesh,
+        in_specs=(PartitionSpec(), PartitionSpec(), spec, PartitionSpec()),
+        out_specs=spec,
+        check_vma=False,
     )
     return jax.jit(sharded), NamedSharding(mesh, spec)
 
@@ -281,9 +369,19 @@ def simulate_seeds(cfg: Config, indices: Sequence[int] | np.ndarray, seed: int =
     # same compiled executable serves both (a run of every metric compiles it for this).
     with float64():
         base = jax.random.key(seed)
-        parts = [fn(base, padded[i : i + micro]) for i in range(0, len(padded), micro)]
-        parts = jax.device_get(parts)
+        calls = [fn(base, padded[i : i + micro]) for i in range(0, len(padded), micro)]
+        parts = jax.device_get([{k: v["values"] for k, v in out.items()} for out in calls])
     return {k: np.concatenate([np.asarray(p[k]) for p in parts])[: len(indices)] for k in parts[0]}
+
+
+def _check_finite(values: np.ndarray, name: str, seed: int, first: int, cfg: Config) -> None:
+    """Raise :class:`NonFiniteError` naming the first non-finite value's generation and seed index."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        s, g = np.argwhere(bad)[0]
+        raise NonFiniteError(
+            f"non-finite {name} at generation {g + 1} for seed index {first + s} (seed {seed}) of {config_dict(cfg)}"
+        )
 
 
 def _global_indices(indices: np.ndarray, sharding: NamedSharding) -> jax.Array:
@@ -393,9 +491,12 @@ def _run(
         if set(state) != set(names):
             raise ConfigError(f"the state to extend holds metrics {sorted(state)}, not {list(names)}")
         reducers = {m: StreamingStats.from_state(state[m], quantiles) for m in names}
-    # Host-side reduction in groups of calls, bounded in memory (~64 MiB of float64 values).
+    # The sums are reduced in the program; the host joins the blocks' partial sums in seed order
+    # and, for quantiles, bins the values. In groups of calls, bounded in memory (~64 MiB of values).
     per_seed_values = G * len(names) * 8
     group = max(1, min(8192, (64 * 2**20) // per_seed_values) // chunk)
+    want_values = any(r.quantiles for r in reducers.values())
+    limit = seed_start + seeds
 
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
@@ -407,6 +508,7 @@ def _run(
     compile_s = None
     reduce_s = 0.0  # the host's share: transfer, finiteness checks, streaming statistics
     starts = list(range(0, seeds, chunk))
+    in_program = reduces_in_program(jax.devices()[0].platform)
     try:
         for g0 in range(0, len(starts), group):
             pending = []
@@ -414,7 +516,7 @@ def _run(
                 indices = np.arange(seed_start + start, seed_start + start + chunk, dtype=np.uint32)
                 if sharding is not None:
                     indices = _global_indices(indices, sharding)
-                pending.append((start, fn(base, indices)))  # dispatched asynchronously
+                pending.append((start, fn(base, indices, limit)))  # dispatched asynchronously
                 if compile_s is None:
                     jax.block_until_ready(pending[-1][1])
                     compile_s = time.perf_counter() - t0
@@ -422,18 +524,35 @@ def _run(
             valid = min(len(pending) * chunk, seeds - first)
             jax.block_until_ready([out for _, out in pending])
             t_host = time.perf_counter()
-            host = _to_host([out for _, out in pending])
+            parts = [{n: {k: v for k, v in out[n].items() if k != "values"} for n in names} for _, out in pending]
+            host = _to_host(parts) if in_program else None
+            counts = np.clip(valid - BLOCK * np.arange(len(pending) * chunk // BLOCK), 0, BLOCK)
             for name in names:
-                values = np.concatenate([np.asarray(out[name], np.float64) for out in host])
-                bad = ~np.isfinite(values[:valid])
-                if bad.any():
-                    s, g = np.argwhere(bad)[0]
-                    raise NonFiniteError(
-                        f"non-finite {name} at generation {g + 1} for seed index {seed_start + first + s} "
-                        f"(seed {seed}) of {config_dict(cfg)}"
+                if not in_program:  # the host reduces every value (the CPU's default)
+                    values = np.concatenate(
+                        [np.asarray(v, np.float64) for v in _to_host([out[name]["values"] for _, out in pending])]
                     )
-                reducers[name].update(values, valid)
-            del host, values
+                    _check_finite(values[:valid], name, seed, seed_start + first, cfg)
+                    reducers[name].update(values, valid)
+                    continue
+                part = {k: np.concatenate([h[name][k] for h in host]) for k in host[0][name]}
+                values = None
+                if want_values or part["bad"].any():
+                    values = np.concatenate(
+                        [np.asarray(v, np.float64) for v in _to_host([out[name]["values"] for _, out in pending])]
+                    )
+                    _check_finite(values[:valid], name, seed, seed_start + first, cfg)
+                reducers[name].update_blocks(
+                    part["shift"],
+                    part["s1"],
+                    part["s2"],
+                    counts,
+                    part["minimum"].min(axis=0),
+                    part["maximum"].max(axis=0),
+                )
+                if want_values:
+                    reducers[name].update_histogram(values[:valid])
+            del host, parts, values
             if _TRIM is not None:
                 _TRIM()
             reduce_s += time.perf_counter() - t_host
@@ -467,6 +586,7 @@ def _run(
         meta={
             **_meta(cfg, chunk, micro, ndev, elapsed, compile_s),
             "reduce_s": reduce_s,
+            "reduction": "in program" if in_program else "host",
             "quantile_resolution": {m: r.resolution for m, r in reducers.items()},
         },
         state={m: r.state() for m, r in reducers.items()},

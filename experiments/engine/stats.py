@@ -167,9 +167,51 @@ class StreamingStats:
         self.count += valid
         self.minimum = np.minimum(self.minimum, real.min(axis=0))
         self.maximum = np.maximum(self.maximum, real.max(axis=0))
-        if not self.quantiles:  # moments only: no histogram (most of the reduction's cost)
+        self.update_histogram(real)  # moments only (no quantiles): no histogram, most of the cost
+
+    def update_blocks(
+        self,
+        shift: np.ndarray,
+        s1: np.ndarray,
+        s2: np.ndarray,
+        counts: np.ndarray,
+        minimum: np.ndarray,
+        maximum: np.ndarray,
+    ) -> None:
+        """Add the partial sums of whole blocks, computed where the seeds were simulated.
+
+        Block ``b`` holds ``counts[b]`` seeds (``BLOCK`` but for the last, a prefix of it) whose
+        values shifted by ``shift[b]`` (its first seed's value) sum to ``s1[b]``, their squares
+        to ``s2[b]``. Each block is re-centred on this reduction's shift (the first seed's value)
+        exactly as the algebra says, ``s1 + n d`` and ``s2 + 2 d s1 + n d^2`` with
+        ``d = shift[b] - shift``, and the blocks join the running sums one after another in
+        seed order: the same additions whatever the chunking. ``minimum`` and ``maximum`` are
+        the extremes of the same seeds.
+        """
+        counts = np.asarray(counts, np.int64)
+        if self.count % BLOCK:
+            raise ValueError("chunks must be whole blocks of seeds")
+        keep = counts > 0
+        if not keep.any():
             return
-        keys, counts = self._chunk_histogram(real)
+        shift, s1, s2 = (np.asarray(a, np.float64)[keep] for a in (shift, s1, s2))
+        n = counts[keep].astype(np.float64)[:, None]
+        if self.shift is None:
+            self.shift = shift[0].copy()
+        d = shift - self.shift
+        c1 = s1 + n * d
+        c2 = s2 + 2.0 * d * s1 + n * d * d
+        self.s1 = np.add.accumulate(np.concatenate([self.s1[None], c1]), axis=0)[-1]
+        self.s2 = np.add.accumulate(np.concatenate([self.s2[None], c2]), axis=0)[-1]
+        self.count += int(counts.sum())
+        self.minimum = np.minimum(self.minimum, minimum)
+        self.maximum = np.maximum(self.maximum, maximum)
+
+    def update_histogram(self, real: np.ndarray) -> None:
+        """Add the quantile histogram's counts of ``real`` (the chunk's counted seeds only)."""
+        if not self.quantiles:
+            return
+        keys, counts = self._chunk_histogram(np.asarray(real, np.float64))
         # A chunk that alone overflows the budget overflows the merged histogram too: coarsen
         # it (and the histogram) first, so the merge and the coarsening passes over the
         # histogram run at the level the chunk needs, not once per level on the way there.

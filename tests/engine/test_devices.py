@@ -7,6 +7,7 @@ identical to the single-device run.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -40,9 +41,14 @@ CONFIGS["gaussian-lapack32"] = ex.GaussianConfig(dim=6, M=20, generations=10, re
 SCRIPT = SCRIPT.replace("out = {}", CONFIGS + "out = {}")
 
 
-def _run(devices: int, models) -> dict:
+def _run(devices: int, models, in_program: bool = False) -> dict:
+    env = {**os.environ, "COLLAPSE_REDUCE_IN_PROGRAM": "1" if in_program else "0"}
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(devices), ",".join(models)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", SCRIPT, str(devices), ",".join(models)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )  # a deadlock fails here
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
@@ -87,3 +93,11 @@ def test_results_are_bit_identical_across_device_counts_and_processes(models, co
             for m, s in r.metrics.items()
         }
         assert here == one[name], f"{name} differs between processes"
+
+
+def test_the_in_program_reduction_is_bit_identical_across_device_counts():
+    """The accelerators' path (sums reduced per block in the compiled program), forced on the
+    CPU: 1 and 2 devices give the same bits (each device reduces whole blocks of its own seeds)."""
+    one = _run(1, ("linreg",), in_program=True)
+    two = _run(2, ("linreg",), in_program=True)
+    assert two["linreg_devices"] == 2 and two["linreg"] == one["linreg"]

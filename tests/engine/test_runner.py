@@ -274,3 +274,44 @@ def test_only_the_requested_metrics_are_computed_with_the_same_bits(tmp_path):
     served = cached_run(cfg, 128, 3, cache_dir=tmp_path, progress=False, metrics=["log_det"])
     assert served.meta["cache"] == "hit" and list(served.metrics) == ["log_det"]
     assert np.array_equal(served.metrics["log_det"].mean, full.metrics["log_det"].mean)
+
+
+def test_the_in_program_reduction_is_chunk_invariant_and_agrees_with_the_host(monkeypatch):
+    """The accelerators' path, forced on the CPU (with a 256-seed micro-batch, as a GPU gets):
+    the program sums each block of 64 seeds and the host joins the blocks; chunk sizes,
+    extensions and moments-only runs give the same bits; the moments agree with the host's
+    reduction of the same values to round-off (another summation order), the extremes and
+    quantiles exactly (the same values); a non-finite value still names its generation and seed."""
+    from model_collapse.experiments.engine import runner
+
+    cfg = dataclasses.replace(CFG, generations=5, sigma2=1.91)  # a config no other test compiles
+    host = run(cfg, 700, seed=5, progress=False)
+    monkeypatch.setenv("COLLAPSE_REDUCE_IN_PROGRAM", "1")
+    monkeypatch.setattr(runner, "micro_batch", lambda cfg, platform: 4 * BLOCK)
+    results = [run(cfg, 700, seed=5, chunk_size=c, progress=False) for c in (None, 600)]
+    assert host.meta["reduction"] == "host" and results[0].meta["reduction"] == "in program"
+    first = run(cfg, 320, seed=5, progress=False)
+    rest = run(cfg, 380, seed=5, seed_start=320, state=first.state, progress=False)
+    for other in results[1:] + [rest]:
+        _same(results[0], other)
+    lean = run(cfg, 700, seed=5, quantiles=(), progress=False)
+    a, b, c = results[0].metrics["test_error"], host.metrics["test_error"], lean.metrics["test_error"]
+    for field in ("mean", "sem", "minimum", "maximum"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(c, field))
+    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-13)
+    np.testing.assert_allclose(a.sem, b.sem, rtol=1e-10)
+    np.testing.assert_array_equal(a.minimum, b.minimum)
+    np.testing.assert_array_equal(a.maximum, b.maximum)
+    for q in a.quantiles:
+        np.testing.assert_array_equal(a.quantiles[q], b.quantiles[q])
+
+    from tests.models.toy import Toy, ToyConfig
+
+    class Broken(Toy):
+        def fast_path(self, cfg):
+            g = jnp.arange(1, cfg.generations + 1, dtype=jnp.float64)
+            return lambda key: {"x": jnp.where(g == 4, jnp.inf, g)}
+
+    monkeypatch.setitem(MODELS, "toy", Broken())
+    with pytest.raises(NonFiniteError, match="generation 4 for seed index 0"):
+        run(ToyConfig(generations=5), 10, quantiles=(), progress=False)
