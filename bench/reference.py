@@ -112,25 +112,9 @@ def gaussian_seed(
     return dict(zip(names, out, strict=True))
 
 
-_CATEGORICAL_METRICS = (
-    "gini_simpson",
-    "entropy",
-    "support",
-    "tail_mass",
-    "tv",
-    "max_prob",
-    "absorbed",
-    "p_mode",
-    "fixed_on_mode",
-    "downstream_T100",
-    "downstream_T1000",
-    "downstream_T10000",
-)
-
-
 def categorical_seed(rng: np.random.Generator, p0: np.ndarray, tail: np.ndarray, M: int, generations: int):
     """One seed of the categorical refit under replace, without a decoder; the package's 12 metrics."""
-    out = np.empty((len(_CATEGORICAL_METRICS), generations))
+    out = np.empty((12, generations))  # the package's 12 metrics, in its order (METRICS)
     p = p0
     for n in range(generations):
         p = rng.multinomial(M, p) / M
@@ -148,7 +132,9 @@ def categorical_seed(rng: np.random.Generator, p0: np.ndarray, tail: np.ndarray,
             float(p[0] == 1.0),
             *(p0 @ np.exp(T * miss) for T in (100, 1000, 10_000)),
         )
-    return dict(zip(_CATEGORICAL_METRICS, out, strict=True))
+    from model_collapse.experiments.models.categorical import METRICS
+
+    return dict(zip(METRICS, out, strict=True))
 
 
 def run_reference(cfg, seeds: int, seed: int = 0) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ from ..experiments.engine.cache import cached_array
 from ..experiments.engine.cache import cached_run as run
 from ..experiments.models.categorical import DOWNSTREAM_T, CategoricalConfig, survival_by_category
 from ..experiments.models.categorical_theory import limit_path, path_metrics
+from ..experiments.models.config import ConfigError
 from ..theory import categorical as tc
 from . import style
 
@@ -49,6 +50,7 @@ def survival(
     real_fraction: float = 0.25,
     generations: int = 50,
     shown: Sequence[int] = (1, 5, 20, 50),
+    regimes: Sequence[str] = REGIMES,
 ) -> list[Path]:
     """The probability that a category is still present, against its initial rank.
 
@@ -66,15 +68,20 @@ def survival(
         real_fraction: real share per generation under mix and augment.
         generations: fits per chain (at least ``max(shown)``).
         shown: generations drawn.
+        regimes: one panel each, from replace, accumulate, mix and augment.
     """
     seeds = seeds or 1000
     p0 = tc.initial_distribution(K, "zipf", zipf_a)
     rank = np.arange(1, K + 1)
     shown = [g for g in shown if g <= generations]
     fig = style.figure((7.0, 2.6))
-    axes = fig.subplots(1, len(REGIMES), sharey=True)
+    regimes = tuple(regimes)
+    unknown = [r for r in regimes if r not in REGIMES]
+    if unknown or not regimes:
+        raise ConfigError(f"regimes must be some of {', '.join(REGIMES)}, got {list(regimes)}")
+    axes = np.atleast_1d(fig.subplots(1, len(regimes), sharey=True))
     hashes = []
-    for ax, regime in zip(axes, REGIMES, strict=True):
+    for ax, regime in zip(axes, regimes, strict=True):
         cfg = CategoricalConfig(
             K=K, M=M, init="zipf", zipf_a=zipf_a, generations=generations, regime=regime, real_fraction=real_fraction
         )

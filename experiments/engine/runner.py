@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +35,8 @@ from .linalg import one_matrix_per_call
 from .memory import _MAX_MICRO, _MICRO_MEMORY, micro_batch, plan_memory  # noqa: F401  (re-exported)
 from .metadata import _meta, package_metadata  # noqa: F401  (package_metadata: re-exported)
 from .precision import float64
-from .stats import BLOCK, NonFiniteError, StreamingStats
+from .reduction import block_partials, reduce_group, reduces_in_program  # noqa: F401  (re-exported)
+from .stats import BLOCK, StreamingStats
 
 __all__ = ["Result", "MetricSummary", "run", "seed_keys", "simulate_seeds", "program_fingerprint", "DEFAULT_QUANTILES"]
 
@@ -199,74 +199,14 @@ def _rebuild(shape: tuple, values: tuple) -> Any:
     return cfg
 
 
-def _pairwise_sum(blocks: jax.Array) -> jax.Array:
-    """Sums over axis 1 (``BLOCK`` seeds) by a fixed binary tree of explicit additions: seed
-    ``2j`` plus seed ``2j + 1``, then pairs of pairs, ... The tree is written out (XLA does not
-    reassociate floating-point additions), so its bits do not depend on the platform's own
-    reduction order, and pairwise summation's round-off grows like ``log2 BLOCK``, not ``BLOCK``."""
-    while blocks.shape[1] > 1:
-        blocks = blocks[:, 0::2] + blocks[:, 1::2]
-    return blocks[:, 0]
-
-
-def _block_partials(values: jax.Array, ok: jax.Array) -> dict[str, jax.Array]:
-    """One micro-batch's partial reduction of one metric, in the compiled program.
-
-    ``values`` is ``(micro, G)``, ``ok`` marks the seeds that count (a prefix). Per block of
-    :data:`BLOCK` seeds: its shift (the block's first value), and the sums of the shifted values
-    and of their squares (:func:`_pairwise_sum`: the order is fixed by the seed index, whatever
-    the chunk, the device count or the platform's reduction trees);
-    per micro-batch: the extremes and whether a counted value is not finite.
-    """
-    micro, G = values.shape
-    wide = values.astype(jnp.float64)
-    finite = jnp.isfinite(wide)
-    clean = jnp.where(finite, wide, 0.0)  # a non-finite value is reported by ``bad``, never summed
-    blocks = clean.reshape(micro // BLOCK, BLOCK, G)
-    okb = ok.reshape(micro // BLOCK, BLOCK)
-    shift = jnp.where(okb[:, :1], blocks[:, 0, :], 0.0)
-    shifted = jnp.where(okb[:, :, None], blocks - shift[:, None, :], 0.0)
-
-    s1, s2 = _pairwise_sum(shifted), _pairwise_sum(shifted * shifted)
-    counted = ok[:, None]
-    return {
-        "shift": shift,
-        "s1": s1,
-        "s2": s2,
-        "minimum": jnp.min(jnp.where(counted, clean, jnp.inf), axis=0)[None],
-        "maximum": jnp.max(jnp.where(counted, clean, -jnp.inf), axis=0)[None],
-        "bad": jnp.any(counted & ~finite, axis=0)[None],
-    }
-
-
-def reduces_in_program(platform: str) -> bool:
-    """Whether the sums are reduced in the compiled program (accelerators) or on the host (CPU).
-
-    On an accelerator the host's float64 pass over every value bounds the throughput, so the
-    program sums each block of seeds itself and only the blocks' partial sums leave it. On
-    the CPU the program and the host share the same cores and memory, and measured side by
-    side (``bench/README.md``) the in-program reduction gains nothing while it lengthens each
-    compilation; the host keeps the reduction there. ``COLLAPSE_REDUCE_IN_PROGRAM=1`` (or
-    ``0``) overrides the choice, for measurements and tests; both give results that do not
-    depend on the chunking or the device count.
-    """
-    forced = os.environ.get("COLLAPSE_REDUCE_IN_PROGRAM")
-    if forced in ("0", "1"):
-        return forced == "1"
-    return platform != "cpu"
-
-
 @functools.lru_cache(maxsize=64)
 def _compile(
     simulate: Callable, shape: tuple, ndev: int, metrics: tuple[str, ...], micro: int, in_program: bool = False
 ):
     """``((params, base, indices, limit) -> {metric: parts}, sharding)``, in micro-batches of ``micro`` seeds.
 
-    ``parts`` holds the seeds' ``values`` ``(len(indices), G)`` and their reduction, computed
-    in the program (:func:`_block_partials`) over the seeds whose index is below ``limit``:
-    per block of :data:`BLOCK` seeds ``shift``, ``s1``, ``s2``; per micro-batch ``minimum``,
-    ``maximum`` and ``bad`` (a non-finite value). The host fetches only what it needs: the
-    values only for quantiles or to name a non-finite value's seed.
+    ``parts``: the seeds' ``values`` ``(len(indices), G)`` and, with ``in_program``, their partial
+    reduction over the seeds whose index is below ``limit`` (:func:`~.reduction.block_partials`).
 
     Only ``metrics`` leave the program; the computations that only the others need are
     dead code, which JAX and XLA remove (the eigenvalues behind the Gaussian's ``w2_sq``,
@@ -301,7 +241,7 @@ def _compile(
                 # values are the bits that a run without the reduction computes.
                 values = jax.lax.optimization_barrier(values)
                 counted = idx.astype(jnp.int64) < limit
-                return {name: {"values": v, **_block_partials(v, counted)} for name, v in values.items()}
+                return {name: {"values": v, **block_partials(v, counted)} for name, v in values.items()}
 
             out = jax.lax.map(micro_batch_body, indices.reshape(-1, micro))
             # (micro-batches, rows, ...) -> (micro-batches * rows, ...): seeds, blocks or micro-batches in order
@@ -372,16 +312,6 @@ def simulate_seeds(cfg: Config, indices: Sequence[int] | np.ndarray, seed: int =
         calls = [fn(base, padded[i : i + micro]) for i in range(0, len(padded), micro)]
         parts = jax.device_get([{k: v["values"] for k, v in out.items()} for out in calls])
     return {k: np.concatenate([np.asarray(p[k]) for p in parts])[: len(indices)] for k in parts[0]}
-
-
-def _check_finite(values: np.ndarray, name: str, seed: int, first: int, cfg: Config) -> None:
-    """Raise :class:`NonFiniteError` naming the first non-finite value's generation and seed index."""
-    bad = ~np.isfinite(values)
-    if bad.any():
-        s, g = np.argwhere(bad)[0]
-        raise NonFiniteError(
-            f"non-finite {name} at generation {g + 1} for seed index {first + s} (seed {seed}) of {config_dict(cfg)}"
-        )
 
 
 def _global_indices(indices: np.ndarray, sharding: NamedSharding) -> jax.Array:
@@ -495,7 +425,6 @@ def _run(
     # and, for quantiles, bins the values. In groups of calls, bounded in memory (~64 MiB of values).
     per_seed_values = G * len(names) * 8
     group = max(1, min(8192, (64 * 2**20) // per_seed_values) // chunk)
-    want_values = any(r.quantiles for r in reducers.values())
     limit = seed_start + seeds
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -524,35 +453,9 @@ def _run(
             valid = min(len(pending) * chunk, seeds - first)
             jax.block_until_ready([out for _, out in pending])
             t_host = time.perf_counter()
-            parts = [{n: {k: v for k, v in out[n].items() if k != "values"} for n in names} for _, out in pending]
-            host = _to_host(parts) if in_program else None
-            counts = np.clip(valid - BLOCK * np.arange(len(pending) * chunk // BLOCK), 0, BLOCK)
-            for name in names:
-                if not in_program:  # the host reduces every value (the CPU's default)
-                    values = np.concatenate(
-                        [np.asarray(v, np.float64) for v in _to_host([out[name]["values"] for _, out in pending])]
-                    )
-                    _check_finite(values[:valid], name, seed, seed_start + first, cfg)
-                    reducers[name].update(values, valid)
-                    continue
-                part = {k: np.concatenate([h[name][k] for h in host]) for k in host[0][name]}
-                values = None
-                if want_values or part["bad"].any():
-                    values = np.concatenate(
-                        [np.asarray(v, np.float64) for v in _to_host([out[name]["values"] for _, out in pending])]
-                    )
-                    _check_finite(values[:valid], name, seed, seed_start + first, cfg)
-                reducers[name].update_blocks(
-                    part["shift"],
-                    part["s1"],
-                    part["s2"],
-                    counts,
-                    part["minimum"].min(axis=0),
-                    part["maximum"].max(axis=0),
-                )
-                if want_values:
-                    reducers[name].update_histogram(values[:valid])
-            del host, parts, values
+            outs = [out for _, out in pending]
+            reduce_group(reducers, outs, valid, in_program, _to_host, (cfg, seed, seed_start + first))
+            del outs
             if _TRIM is not None:
                 _TRIM()
             reduce_s += time.perf_counter() - t_host

@@ -141,10 +141,6 @@ class CategoricalConfig:
         if self.regime in ("mix", "augment"):
             check_real_count(self.real_fraction, self.M, "M", "samples")
 
-    @property
-    def dtype(self) -> type:
-        return jnp.float64 if self.precision == "float64" else jnp.float32
-
     def memory_advice(self) -> str:
         """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
         return "a smaller K or M, or fewer generations (accumulate-subsample keeps every sample)"

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Protocol
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
@@ -93,8 +94,14 @@ def _normalise(name: str, kind: Any, value: Any) -> Any:
     return value
 
 
+def _dtype(self: Any) -> type:
+    return jnp.float64 if self.precision == "float64" else jnp.float32
+
+
 def config_dataclass(cls: type | None = None, *, traced: tuple[str, ...] = ()) -> Any:
     """Make ``cls`` a frozen dataclass registered as a PyTree, with normalised field values.
+
+    A config with a ``precision`` field gets a ``dtype`` property (``jnp.float64`` or ``jnp.float32``).
 
     Args:
         traced: the fields that are parameters (change no shape); every other field is
@@ -119,6 +126,8 @@ def config_dataclass(cls: type | None = None, *, traced: tuple[str, ...] = ()) -
                 check(self)
 
         cls.__post_init__ = __post_init__
+        if "precision" in names and "dtype" not in cls.__dict__:
+            cls.dtype = property(_dtype, doc="The simulation's float type: ``precision`` as a JAX dtype.")
         cls.TRACED_FIELDS = tuple(n for n in names if n in traced)
         cls.STATIC_FIELDS = tuple(n for n in names if n not in traced)
         jax.tree_util.register_dataclass(cls, data_fields=[], meta_fields=names)

@@ -151,10 +151,6 @@ class GaussianConfig:
         if self.regime in ("mix", "augment"):
             check_real_count(self.real_fraction, self.M, "M", "samples")
 
-    @property
-    def dtype(self) -> type:
-        return jnp.float64 if self.precision == "float64" else jnp.float32
-
     def memory_advice(self) -> str:
         """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
         return "fewer generations, the exact sampler (--sampler exact), or a smaller M or dim"

@@ -132,10 +132,6 @@ class LinRegConfig:
                 stacklevel=4,
             )
 
-    @property
-    def dtype(self) -> type:
-        return jnp.float64 if self.precision == "float64" else jnp.float32
-
     def memory_advice(self) -> str:
         """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
         return "fewer generations, the exact sampler (--sampler exact), or a smaller T or d"

@@ -91,7 +91,7 @@ def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
     """The exact fast path (independent steps summed a block of generations at a time)
     against the shared engine's scan over exactly drawn statistics, which pools
     ``X^T X`` and ``X^T y`` generation after generation: accumulate, fixed and fresh
-    design, KS per generation (3 generations x 2 designs at ALPHA / 6)."""
+    design, KS per generation (3 generations x 2 designs at ALPHA / 6, 2,000 seeds a side)."""
     import jax
     from model_collapse.experiments import float64, get_model
     from model_collapse.experiments.models.regimes import simulate
@@ -102,10 +102,10 @@ def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
     for c in (cfg, fresh):
         with float64():
             fast = jax.jit(jax.vmap(lambda k: simulate(model, c, k)["test_error"]))(
-                jax.random.split(jax.random.key(5), SEEDS // 2)
+                jax.random.split(jax.random.key(5), SEEDS // 4)
             )
             scan = jax.jit(jax.vmap(lambda k: simulate(model, c, k, fast_path=False)["test_error"]))(
-                jax.random.split(jax.random.key(6), SEEDS // 2)
+                jax.random.split(jax.random.key(6), SEEDS // 4)
             )
         for g in (1, 5, 66):  # 66: past the first block of 64 generations
             assert stats.ks_2samp(np.asarray(fast)[:, g - 1], np.asarray(scan)[:, g - 1]).pvalue > ALPHA / 6
