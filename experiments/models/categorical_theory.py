@@ -69,8 +69,18 @@ def limit_path(cfg: Any, generations: int) -> np.ndarray:
     return path
 
 
+def _zeroes_categories(cfg: Any) -> bool:
+    return cfg.top_k is not None or cfg.top_p < 1.0 or cfg.greedy
+
+
 def path_metrics(cfg: Any, path: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of the deterministic path ``path`` (generations by ``K``) of ``cfg``'s truth."""
+    """Every metric of the deterministic path ``path`` (generations by ``K``) of ``cfg``'s truth.
+
+    ``support`` counts the categories the decoders keep: a temperature never zeroes a positive
+    probability, while its float path ``p0^(tau^-n)`` underflows within tens of generations below
+    ``tau = 1``, so under a temperature alone the support is ``supp p0`` at every ``n``; top-k,
+    top-p and greedy zero categories exactly, and their zeros are counted.
+    """
     from ...theory.categorical import decode, downstream_error_given, tail_set
     from .categorical import DOWNSTREAM_T
 
@@ -83,7 +93,9 @@ def path_metrics(cfg: Any, path: np.ndarray) -> dict[str, np.ndarray]:
     out = {
         "gini_simpson": 1.0 - np.sum(path**2, axis=1),
         "entropy": -plogp.sum(axis=1),
-        "support": positive.sum(axis=1).astype(np.float64),
+        "support": positive.sum(axis=1).astype(np.float64)
+        if _zeroes_categories(cfg)
+        else np.full(path.shape[0], float(np.count_nonzero(p0))),
         "tail_mass": path[:, tail].sum(axis=1),
         "tv": 0.5 * np.abs(path - p0).sum(axis=1),
         "max_prob": path.max(axis=1),
