@@ -7,24 +7,25 @@ identical to the single-device run.
 """
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 SCRIPT = r"""
-import sys, json, jax
+import os, sys, json, jax
 jax.config.update("jax_num_cpu_devices", int(sys.argv[1]))
 import model_collapse.experiments as ex
 assert len(jax.devices()) == int(sys.argv[1])
 out = {}
 for name in sys.argv[2].split(","):
     cfg = CONFIGS[name]
+    os.environ["COLLAPSE_REDUCE_IN_PROGRAM"] = "1" if name.endswith("-in-program") else "0"
     r = ex.run(cfg, 700, seed=9, progress=False)
     out[name] = {m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
                  for m, s in r.metrics.items()}
     out[name + "_devices"] = r.meta["devices"]
+    out[name + "_reduction"] = r.meta["reduction"]
 print(json.dumps(out))
 """
 CONFIGS = """
@@ -35,20 +36,17 @@ for name, model in ex.MODELS.items():  # every registered model's first example,
     CONFIGS[name + "32"] = dataclasses.replace(model.examples()[0], precision="float32")
 # dim 6, 700 seeds: LAPACK batches big enough that jaxlib 0.10 shares them over the thread
 # pool, which hung on 2 devices of a 2-core machine before model_collapse.experiments.engine.linalg.
+# The accelerators' path, forced on the CPU: the program reduces each block of its own seeds.
+CONFIGS["linreg-in-program"] = CONFIGS["linreg"]
 CONFIGS["gaussian-lapack32"] = ex.GaussianConfig(dim=6, M=20, generations=10, regime="accumulate", sampler="exact",
                                                  precision="float32")
 """
 SCRIPT = SCRIPT.replace("out = {}", CONFIGS + "out = {}")
 
 
-def _run(devices: int, models, in_program: bool = False) -> dict:
-    env = {**os.environ, "COLLAPSE_REDUCE_IN_PROGRAM": "1" if in_program else "0"}
+def _run(devices: int, models) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(devices), ",".join(models)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+        [sys.executable, "-c", SCRIPT, str(devices), ",".join(models)], capture_output=True, text=True, timeout=300
     )  # a deadlock fails here
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
@@ -64,14 +62,15 @@ def _names():
 
 
 MODELS = [
-    pytest.param(("linreg", "gaussian-lapack32"), (2,), id="default"),
+    pytest.param(("linreg", "gaussian-lapack32", "linreg-in-program"), (2,), id="default"),
     pytest.param(_names() + tuple(n + "32" for n in _names()), (2, 4), marks=pytest.mark.slow, id="every-model"),
 ]
 
 
 @pytest.mark.parametrize("models, counts", MODELS)
-def test_results_are_bit_identical_across_device_counts_and_processes(models, counts):
-    """float64 and float32, on 1 and 2 devices (and 4 under -m slow), and in this process (a restart).
+def test_results_are_bit_identical_across_device_counts_and_processes(models, counts, monkeypatch):
+    """float64 and float32, on 1 and 2 devices (and 4 under -m slow), and in this process (a restart);
+    by default also the accelerators' in-program reduction, forced on the CPU (``linreg-in-program``).
 
     Two simulated devices on a 2-core machine is the case that deadlocked before
     ``engine.linalg`` handed LAPACK one matrix per call.
@@ -83,21 +82,15 @@ def test_results_are_bit_identical_across_device_counts_and_processes(models, co
         many = _run(n, models)
         for name in models:
             assert many[name + "_devices"] == n
+            assert many[name + "_reduction"] == ("in program" if name.endswith("-in-program") else "host")
             assert many[name] == one[name], f"{name} differs on {n} devices"
     scope = {"ex": ex}
     exec(CONFIGS, scope)
     for name in models:
+        monkeypatch.setenv("COLLAPSE_REDUCE_IN_PROGRAM", "1" if name.endswith("-in-program") else "0")
         r = ex.run(scope["CONFIGS"][name], 700, seed=9, progress=False)
         here = {
             m: [float(x).hex() for x in list(s.mean) + list(s.sem) + list(s.quantiles["0.5"])]
             for m, s in r.metrics.items()
         }
         assert here == one[name], f"{name} differs between processes"
-
-
-def test_the_in_program_reduction_is_bit_identical_across_device_counts():
-    """The accelerators' path (sums reduced per block in the compiled program), forced on the
-    CPU: 1 and 2 devices give the same bits (each device reduces whole blocks of its own seeds)."""
-    one = _run(1, ("linreg",), in_program=True)
-    two = _run(2, ("linreg",), in_program=True)
-    assert two["linreg_devices"] == 2 and two["linreg"] == one["linreg"]

@@ -87,19 +87,22 @@ def test_bulk_gamma_sampler_per_variate_shapes_and_vmap():
     np.testing.assert_allclose(batched[:4], alone, rtol=1e-13)
 
 
-def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
+@pytest.mark.parametrize("fresh", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["fixed", "fresh"])
+def test_exact_linreg_vectorized_path_matches_the_scan_recursion(fresh):
     """The exact fast path (independent steps summed a block of generations at a time)
     against the shared engine's scan over exactly drawn statistics, which pools
     ``X^T X`` and ``X^T y`` generation after generation: accumulate, fixed and fresh
-    design, KS per generation (3 generations x 2 designs at ALPHA / 6, 2,000 seeds a side)."""
+    design, KS per generation (3 generations x 2 designs at ALPHA / 6, 2,000 seeds a side). The fresh
+    design runs with ``-m slow``; by default its vectorized path is checked against its law
+    (``linreg/replace/fresh`` in ``tests/laws/test_linreg_laws.py``)."""
     import jax
     from model_collapse.experiments import float64, get_model
     from model_collapse.experiments.models.regimes import simulate
 
     model = get_model("linreg")
     cfg = LinRegConfig(d=4, T=12, generations=66, regime="accumulate", design="fixed", sampler="exact")
-    fresh = dataclasses.replace(cfg, design="fresh", regime="replace")  # its blocks draw fresh designs too
-    for c in (cfg, fresh):
+    fresh_cfg = dataclasses.replace(cfg, design="fresh", regime="replace")  # its blocks draw fresh designs too
+    for c in (fresh_cfg,) if fresh else (cfg,):
         with float64():
             fast = jax.jit(jax.vmap(lambda k: simulate(model, c, k)["test_error"]))(
                 jax.random.split(jax.random.key(5), SEEDS // 4)
@@ -109,4 +112,4 @@ def test_exact_linreg_vectorized_path_matches_the_scan_recursion():
             )
         for g in (1, 5, 66):  # 66: past the first block of 64 generations
             assert stats.ks_2samp(np.asarray(fast)[:, g - 1], np.asarray(scan)[:, g - 1]).pvalue > ALPHA / 6
-    assert fresh.memory_per_seed() > cfg.memory_per_seed()
+    assert fresh_cfg.memory_per_seed() > cfg.memory_per_seed()
