@@ -70,7 +70,8 @@ MODELS = [
 @pytest.mark.parametrize("models, counts", MODELS)
 def test_results_are_bit_identical_across_device_counts_and_processes(models, counts, monkeypatch):
     """float64 and float32, on 1 and 2 devices (and 4 under -m slow), and in this process (a restart);
-    by default also the accelerators' in-program reduction, forced on the CPU (``linreg-in-program``).
+    by default also the accelerators' in-program reduction, forced on the CPU (``linreg-in-program``),
+    and only the first config rerun in this process (every one with ``-m slow``).
 
     Two simulated devices on a 2-core machine is the case that deadlocked before
     ``engine.linalg`` handed LAPACK one matrix per call.
@@ -86,7 +87,7 @@ def test_results_are_bit_identical_across_device_counts_and_processes(models, co
             assert many[name] == one[name], f"{name} differs on {n} devices"
     scope = {"ex": ex}
     exec(CONFIGS, scope)
-    for name in models:
+    for name in models[:1] if len(models) <= 3 else models:  # the default suite restarts the first one only
         monkeypatch.setenv("COLLAPSE_REDUCE_IN_PROGRAM", "1" if name.endswith("-in-program") else "0")
         r = ex.run(scope["CONFIGS"][name], 700, seed=9, progress=False)
         here = {
