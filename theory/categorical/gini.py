@@ -98,6 +98,18 @@ def _accumulate_product(M: int, n_max: int) -> np.ndarray:
     return np.concatenate([[1.0], np.cumprod(_numeric("accumulate")["factor"](ks, float(M)))])
 
 
+def _setting(regime: str, p0: ArrayLike, M: int, real_fraction: float | None) -> tuple[int, int, float, float] | None:
+    """``(M, k, S0, G0)`` after the checks both Gini functions make; ``None`` for accumulate-subsample."""
+    p0 = _check_distribution(p0, "p0")
+    M = _check_M(M)
+    if regime not in REGIMES:
+        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
+    if regime == "accumulate-subsample":
+        return None
+    S0 = float(np.sum(p0**2))
+    return M, real_count(real_fraction, M, regime), S0, 1.0 - S0
+
+
 def expected_gini(
     regime: str, n: ArrayLike, p0: ArrayLike, M: int, real_fraction: float | None = None
 ) -> np.ndarray | None:
@@ -120,16 +132,11 @@ def expected_gini(
     Returns:
         float64 array shaped like ``n``, or ``None``.
     """
-    p0 = _check_distribution(p0, "p0")
-    M = _check_M(M)
     n_arr = _generations(n)
-    if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    if regime == "accumulate-subsample":
+    checked = _setting(regime, p0, M, real_fraction)
+    if checked is None:
         return None
-    k = real_count(real_fraction, M, regime)
-    S0 = float(np.sum(p0**2))
-    G0 = 1.0 - S0
+    M, k, S0, G0 = checked
     nf = n_arr.astype(np.float64)
     if regime == "replace":
         out = _numeric("replace")["gini"](nf, float(M), 0.0, S0, G0)
@@ -154,15 +161,10 @@ def stationary_gini(regime: str, p0: ArrayLike, M: int, real_fraction: float | N
     r""":math:`\lim_n E G_n`: 0 under replace (absorbed), :math:`G_0\sin(\pi/\sqrt M)/(\pi/\sqrt M)` under
     accumulate, :math:`1 - S_\infty` under mix and augment (0 with ``k = 0``; augment with ``k = 1``
     also 0: the chain fixes on the kept sample's category), ``None`` for accumulate-subsample."""
-    p0 = _check_distribution(p0, "p0")
-    M = _check_M(M)
-    if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    if regime == "accumulate-subsample":
+    checked = _setting(regime, p0, M, real_fraction)
+    if checked is None:
         return None
-    k = real_count(real_fraction, M, regime)
-    S0 = float(np.sum(p0**2))
-    G0 = 1.0 - S0
+    M, k, S0, G0 = checked
     if regime == "replace" or (regime in ("mix", "augment") and k == 0):
         return 0.0
     if regime == "accumulate":
