@@ -149,9 +149,10 @@ def run_reference(cfg, seeds: int, seed: int = 0) -> dict[str, np.ndarray]:
         elif cfg.model == "gaussian":
             rows.append(gaussian_seed(rng, cfg.dim, cfg.M, cfg.sigma2, cfg.generations, cfg.regime, cfg.estimator))
         elif cfg.model == "categorical":
+            from model_collapse.experiments.models.categorical_theory import decoded
             from model_collapse.theory.categorical import initial_distribution, tail_set
 
-            if cfg.regime != "replace" or cfg.temperature != 1.0 or cfg.top_k or cfg.top_p < 1.0 or cfg.greedy:
+            if cfg.regime != "replace" or decoded(cfg):
                 raise ValueError("the categorical reference implements replace without a decoder only")
             p0 = initial_distribution(cfg.K, cfg.init, cfg.zipf_a)
             rows.append(categorical_seed(rng, p0, tail_set(p0), cfg.M, cfg.generations))

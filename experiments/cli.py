@@ -34,7 +34,6 @@ from .cli_parser import (  # noqa: F401  (re-exported: the parser is part of the
     _STATUS,
     BAD_INPUT,
     EXIT_STATUSES,
-    EXPLICIT_NONE,
     FAILED,
     INCONCLUSIVE,
     INTERRUPTED,
@@ -45,6 +44,7 @@ from .cli_parser import (  # noqa: F401  (re-exported: the parser is part of the
     _Formatter,
     _show_warning,
     _unrecognized,
+    config_value,
 )
 
 __all__ = ["EXIT_STATUSES", "entry", "main"]
@@ -55,7 +55,7 @@ __all__ = ["EXIT_STATUSES", "entry", "main"]
 
 def _config_from_args(model, args):
     values = {f.name: getattr(args, f"cfg_{f.name}") for f in dataclasses.fields(model.config)}
-    return model.config(**{k: None if v is EXPLICIT_NONE else v for k, v in values.items()})
+    return model.config(**{k: config_value(v) for k, v in values.items()})
 
 
 def _simulate(args) -> int:

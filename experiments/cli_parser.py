@@ -13,6 +13,7 @@ import math
 import re
 import sys
 import textwrap
+from typing import Any
 
 PASSED, FAILED, BAD_INPUT, INCONCLUSIVE = 0, 1, 2, 3
 INTERRUPTED = 130  # the shell's status for a program stopped by SIGINT
@@ -177,6 +178,11 @@ class _ExplicitNone:
 EXPLICIT_NONE = _ExplicitNone()
 
 
+def config_value(value: Any) -> Any:
+    """A parsed config option's value for the config: ``--top-k none`` is ``None``."""
+    return None if value is EXPLICIT_NONE else value
+
+
 def _optional(parse):
     def parse_optional(text: str):
         return EXPLICIT_NONE if text.strip().lower() == "none" else parse(text)
@@ -273,11 +279,7 @@ def _add_union_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_overrides(args) -> dict:
-    return {
-        k[4:]: None if v is EXPLICIT_NONE else v
-        for k, v in vars(args).items()
-        if k.startswith("cfg_") and v is not None
-    }
+    return {k[4:]: config_value(v) for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
 
 
 # --------------------------------------------------------------------------------------

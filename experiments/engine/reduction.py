@@ -108,25 +108,25 @@ def reduce_group(
     names = list(reducers)
     want_values = any(r.quantiles for r in reducers.values())
 
-    def values_of(name: str) -> np.ndarray:
-        return np.concatenate([np.asarray(v, np.float64) for v in to_host([out[name]["values"] for out in outs])])
+    def all_values() -> dict[str, np.ndarray]:  # one transfer for every metric
+        host = to_host([{n: out[n]["values"] for n in names} for out in outs])
+        return {n: np.concatenate([np.asarray(h[n], np.float64) for h in host]) for n in names}
 
     if not in_program:  # the host reduces every value (the CPU's default)
-        for name in names:
-            values = values_of(name)
+        for name, values in all_values().items():
             _check_finite(values[:valid], name, seed, first, cfg)
             reducers[name].update(values, valid)
         return
     host = to_host([{n: {k: v for k, v in out[n].items() if k != "values"} for n in names} for out in outs])
-    counts = np.clip(valid - BLOCK * np.arange(sum(o[names[0]]["values"].shape[0] for o in outs) // BLOCK), 0, BLOCK)
+    parts = {n: {k: np.concatenate([h[n][k] for h in host]) for k in host[0][n]} for n in names}
+    values = all_values() if want_values or any(p["bad"].any() for p in parts.values()) else {}
+    counts = np.clip(valid - BLOCK * np.arange(parts[names[0]]["shift"].shape[0]), 0, BLOCK)
     for name in names:
-        part = {k: np.concatenate([h[name][k] for h in host]) for k in host[0][name]}
-        values = None
-        if want_values or part["bad"].any():
-            values = values_of(name)
-            _check_finite(values[:valid], name, seed, first, cfg)
+        part = parts[name]
+        if name in values:
+            _check_finite(values[name][:valid], name, seed, first, cfg)
         reducers[name].update_blocks(
             part["shift"], part["s1"], part["s2"], counts, part["minimum"].min(axis=0), part["maximum"].max(axis=0)
         )
         if want_values:
-            reducers[name].update_histogram(values[:valid])
+            reducers[name].update_histogram(values[name][:valid])

@@ -162,23 +162,20 @@ def _compiled(cfg, ndev: int, metrics: tuple[str, ...] | None = None):
     params = tuple(np.float64(getattr(cfg, name)) for name in traced)
     platform = jax.devices()[0].platform
     micro = micro_batch(cfg, platform)
+    in_program = reduces_in_program(platform)
     with float64():
         jitted, sharding = _compile(
-            get_model(cfg.model).simulate,
-            (cls, static, traced),
-            ndev,
-            select_metrics(cfg, metrics),
-            micro,
-            reduces_in_program(platform),
+            get_model(cfg.model).simulate, (cls, static, traced), ndev, select_metrics(cfg, metrics), micro, in_program
         )
-    return _Bound(jitted, params), sharding, micro
+    return _Bound(jitted, params, in_program), sharding, micro
 
 
 class _Bound:
     """A compiled program with the config's traced parameters bound (``lower`` for its fingerprint)."""
 
-    def __init__(self, jitted: Callable, params: tuple):
+    def __init__(self, jitted: Callable, params: tuple, in_program: bool):
         self.jitted, self.params = jitted, params
+        self.in_program = in_program  # whether the program returns the blocks' partial sums
 
     def __call__(self, base: jax.Array, indices: Any, limit: int = MAX_SEEDS) -> dict[str, dict[str, jax.Array]]:
         return self.jitted(self.params, base, indices, np.int64(limit))
@@ -421,8 +418,8 @@ def _run(
         if set(state) != set(names):
             raise ConfigError(f"the state to extend holds metrics {sorted(state)}, not {list(names)}")
         reducers = {m: StreamingStats.from_state(state[m], quantiles) for m in names}
-    # The sums are reduced in the program; the host joins the blocks' partial sums in seed order
-    # and, for quantiles, bins the values. In groups of calls, bounded in memory (~64 MiB of values).
+    # Reduced in groups of calls (~64 MiB of values at most): on the host, or from the blocks' partial
+    # sums that the program returns (fn.in_program; see engine.reduction).
     per_seed_values = G * len(names) * 8
     group = max(1, min(8192, (64 * 2**20) // per_seed_values) // chunk)
     limit = seed_start + seeds
@@ -437,7 +434,6 @@ def _run(
     compile_s = None
     reduce_s = 0.0  # the host's share: transfer, finiteness checks, streaming statistics
     starts = list(range(0, seeds, chunk))
-    in_program = reduces_in_program(jax.devices()[0].platform)
     try:
         for g0 in range(0, len(starts), group):
             pending = []
@@ -454,7 +450,7 @@ def _run(
             jax.block_until_ready([out for _, out in pending])
             t_host = time.perf_counter()
             outs = [out for _, out in pending]
-            reduce_group(reducers, outs, valid, in_program, _to_host, (cfg, seed, seed_start + first))
+            reduce_group(reducers, outs, valid, fn.in_program, _to_host, (cfg, seed, seed_start + first))
             del outs
             if _TRIM is not None:
                 _TRIM()
@@ -489,7 +485,7 @@ def _run(
         meta={
             **_meta(cfg, chunk, micro, ndev, elapsed, compile_s),
             "reduce_s": reduce_s,
-            "reduction": "in program" if in_program else "host",
+            "reduction": "in program" if fn.in_program else "host",
             "quantile_resolution": {m: r.resolution for m, r in reducers.items()},
         },
         state={m: r.state() for m, r in reducers.items()},

@@ -170,15 +170,22 @@ def test_simulators_never_reuse_a_key():
             jax.jit(lambda k, cfg=cfg: get_model("linreg").simulate(cfg, k)).trace(jax.random.key(0))
 
 
-def test_non_finite_values_name_the_generation_and_seed(monkeypatch):
-    from tests.models.toy import Toy, ToyConfig
+def _broken_toy(bad_generation: int):
+    """The toy model with an infinite metric at ``bad_generation`` for every seed."""
+    from tests.models.toy import Toy
 
     class Broken(Toy):
         def fast_path(self, cfg):
             g = jnp.arange(1, cfg.generations + 1, dtype=jnp.float64)
-            return lambda key: {"x": jnp.where(g == 3, jnp.inf, g)}
+            return lambda key: {"x": jnp.where(g == bad_generation, jnp.inf, g)}
 
-    monkeypatch.setitem(MODELS, "toy", Broken())
+    return Broken()
+
+
+def test_non_finite_values_name_the_generation_and_seed(monkeypatch):
+    from tests.models.toy import ToyConfig
+
+    monkeypatch.setitem(MODELS, "toy", _broken_toy(3))
     with pytest.raises(NonFiniteError, match="generation 3 for seed index 0"):
         run(ToyConfig(generations=5), 10, progress=False)
 
@@ -305,13 +312,8 @@ def test_the_in_program_reduction_is_chunk_invariant_and_agrees_with_the_host(mo
     for q in a.quantiles:
         np.testing.assert_array_equal(a.quantiles[q], b.quantiles[q])
 
-    from tests.models.toy import Toy, ToyConfig
+    from tests.models.toy import ToyConfig
 
-    class Broken(Toy):
-        def fast_path(self, cfg):
-            g = jnp.arange(1, cfg.generations + 1, dtype=jnp.float64)
-            return lambda key: {"x": jnp.where(g == 4, jnp.inf, g)}
-
-    monkeypatch.setitem(MODELS, "toy", Broken())
+    monkeypatch.setitem(MODELS, "toy", _broken_toy(4))
     with pytest.raises(NonFiniteError, match="generation 4 for seed index 0"):
         run(ToyConfig(generations=5), 10, quantiles=(), progress=False)
