@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..engine.linalg import cho_solve, cholesky, lstsq, solve_triangular
+from ..engine.linalg import cho_solve, cholesky, lstsq
 from . import register_model
 from .base import Metric, Model, Rows
 from .config import (
@@ -48,8 +48,10 @@ from .config import (
     check_real_count,
     config_dataclass,
 )
-from .regimes import REGIMES, scan_blocks
-from .samplers import bartlett_batch, bartlett_factor, least_squares_subsample
+from .linreg_chain import GEN_BLOCK, _design_key, _parts, _sigma, _wishart_factor, exact_steps
+from .linreg_theory import _no_closed_form, shared_design_trace_inverse, skewness, theory
+from .regimes import REGIMES
+from .samplers import least_squares_subsample
 
 __all__ = [
     "LinRegConfig",
@@ -58,12 +60,12 @@ __all__ = [
     "MonteCarloVarianceWarning",
     "METRICS",
     "GEN_BLOCK",
+    "theory",
 ]
 
 DESIGNS = ("fixed", "fresh", "shared")
 SAMPLERS = ("faithful", "exact")
 METRICS = ("test_error",)
-GEN_BLOCK = 64  # generations the exact fast path draws at once (fixed: trajectories are prefixes)
 
 
 class MonteCarloVarianceWarning(UserWarning):
@@ -160,29 +162,6 @@ def _subsample_fixed(model: LinReg, cfg: LinRegConfig, key: jax.Array) -> jax.Ar
     return least_squares_subsample(X, w_star, _sigma(cfg), key_steps, cfg.generations)
 
 
-def _design_key(cfg: LinRegConfig, key: jax.Array) -> jax.Array:
-    return jax.random.key(cfg.design_seed) if cfg.design == "shared" else key
-
-
-def _sigma(cfg):
-    return jnp.sqrt(jnp.asarray(cfg.sigma2, cfg.dtype))
-
-
-def _parts(cfg, T: int) -> tuple[Rows, ...]:
-    """The row slices the engine draws separately under ``cfg``'s regime."""
-    if cfg.regime in ("mix", "augment"):
-        k = int(round(cfg.real_fraction * T))
-        return tuple(r for r in (Rows(0, k), Rows(k, T)) if r.size)
-    return (Rows(0, T),)
-
-
-def _wishart_factor(key, rows: int, d: int, dtype):
-    """A matrix ``F`` with ``F F^T ~ Wishart(rows, I_d)``: the Bartlett factor, or ``Z^T`` when ``rows < d``."""
-    if rows >= d:
-        return bartlett_factor(key, rows, d, dtype)
-    return jax.random.normal(key, (rows, d), dtype=dtype).T
-
-
 class LinReg(Model):
     """OLS refit on its own labels: hooks of the shared engine and the exact fast path."""
 
@@ -196,7 +175,7 @@ class LinReg(Model):
 
     def __init__(self):
         self.metrics = (
-            Metric("test_error", "||w_n - w*||^2 (noise-free test error, isotropic inputs)", "log", _skewness),
+            Metric("test_error", "||w_n - w*||^2 (noise-free test error, isotropic inputs)", "log", skewness),
         )
 
     def batch_size(self, cfg: LinRegConfig) -> int:
@@ -287,7 +266,7 @@ class LinReg(Model):
             return None
         if cfg.design == "fresh" and cfg.regime == "accumulate":
             return None  # pools Gram matrices generation after generation: the engine's scan
-        return lambda key: {"test_error": _exact_steps(cfg, key)}
+        return lambda key: {"test_error": exact_steps(cfg, key)}
 
     # ---- other layers ------------------------------------------------------------
 
@@ -321,170 +300,6 @@ class LinReg(Model):
         from ...figures import linreg as figures_linreg
 
         return getattr(figures_linreg, "FIGURES", {})
-
-
-def _skewness(cfg: LinRegConfig, generations: np.ndarray) -> np.ndarray:
-    """Skewness of one seed's ``test_error`` (inf where it is infinite).
-
-    * a random design (``fixed`` or ``fresh``) with ``T <= d + 5``: infinite (``tr (X^T
-      X)^-1`` has a finite ``k``-th moment iff ``T > d + 2k - 1``);
-    * replace or accumulate with a fixed design, replace with a fresh one: exact
-      (:func:`model_collapse.theory.tails.linreg_test_error_skewness`; a fixed design gives
-      the F distribution's at every ``n``, 0.84 at ``d = 32, T = 100``);
-    * one design for every seed (``shared``): a Gaussian quadratic form's, exact, from the
-      design's eigenvalues (replace, accumulate) or the augment recursion
-      (:func:`model_collapse.theory.linreg_augment.conditional_augment_skewness`), else its
-      upper bound ``sqrt(8)``;
-    * augment with a fixed design, ``d = 1``: exact
-      (:func:`model_collapse.theory.tails.linreg_augment_skewness`);
-    * the other regimes (no law is registered there): the one-fit value, the fixed
-      design's F skewness, as an approximation.
-    """
-    from ...theory import tails as theory_tails
-
-    gens = np.asarray(generations)
-    if cfg.regime == "augment" and cfg.design == "fixed" and cfg.d == 1 and not cfg.real_resample:
-        return theory_tails.linreg_augment_skewness(gens, T=cfg.T, k=int(round(cfg.real_fraction * cfg.T)))
-    if cfg.design == "shared":
-        if cfg.regime == "augment" and not cfg.real_resample:
-            from ...theory import linreg as theory_linreg
-
-            return theory_linreg.conditional_augment_skewness(gens, *_shared_real_synthetic(cfg))
-        if cfg.regime in ("replace", "accumulate"):
-            weights = 1.0 / np.linalg.eigvalsh(_shared_gram(cfg))
-            return np.full(gens.shape, theory_tails.gaussian_quadratic_form_skewness(weights))
-        return np.full(gens.shape, np.sqrt(8.0))  # a quadratic form's skewness is at most sqrt(8)
-    try:
-        return theory_tails.linreg_test_error_skewness(gens, d=cfg.d, T=cfg.T, regime=cfg.regime, design=cfg.design)
-    except ValueError:
-        one_fit = theory_tails.linreg_test_error_skewness(
-            np.ones(1), d=cfg.d, T=cfg.T, regime="replace", design="fixed"
-        )
-        return np.full(gens.shape, float(one_fit[0]))
-
-
-def _exact_steps(cfg, key):
-    """``test_error`` per generation as a sum of independent steps, a block of generations at a time.
-
-    With one design for every generation (``fixed``, ``shared``) or a fresh design
-    under replace, ``e_n = sum_{i<=n} c_i z_i`` with ``z_i = sigma L_i^{-T} u_i`` and
-    ``c_i = 1`` (replace) or ``1/i`` (accumulate). Block ``b`` of :data:`GEN_BLOCK`
-    generations draws its normals (and fresh designs) with ``fold_in(key, b)`` in arrays
-    of a fixed shape, and sums them with one lower-triangular matrix product; blocks are
-    joined by a scan. Nothing depends on the number of generations but the number of
-    blocks, so a trajectory's first generations are the same however many are simulated.
-    """
-    dt, T, d, G = cfg.dtype, cfg.T, cfg.d, cfg.generations
-    k_truth, k_design, k_steps = jax.random.split(key, 3)
-    sigma = _sigma(cfg)
-    B = GEN_BLOCK
-    blocks = -(-G // B)
-    k_w, k_u = jax.random.split(k_steps)
-    tril = jnp.tril(jnp.ones((B, B), dt))
-    if cfg.design != "fresh":
-        # (L^{-T} s)^T = s^T L^{-1}: one triangular inverse per seed, then matrix products
-        # (XLA's batched triangular solve with many right-hand sides is slow on the CPU).
-        L = bartlett_factor(_design_key(cfg, k_design), T, d, dt)
-        L_inv = solve_triangular(L, jnp.eye(d, dtype=dt), lower=True)
-
-    def block(carry, b):
-        u = jax.random.normal(jax.random.fold_in(k_u, b), (B, d), dtype=dt)
-        if cfg.design == "fresh":
-            Ls = bartlett_batch(jax.random.fold_in(k_w, b), T, d, (B,), dt)
-            z = jax.vmap(lambda Lg, ug: solve_triangular(Lg.T, ug, lower=False))(Ls, u)
-        else:
-            z = u @ L_inv
-        if cfg.regime == "accumulate":
-            z = z / (b * B + jnp.arange(1, B + 1, dtype=dt))[:, None]
-        e = carry + tril @ z
-        return e[-1], jnp.sum((sigma * e) ** 2, axis=1)
-
-    _, errors = scan_blocks(block, jnp.zeros((d,), dt), blocks)
-    return errors.reshape(blocks * B)[:G]
-
-
-def _shared_rows(cfg: LinRegConfig) -> list[np.ndarray]:
-    """The one design that ``design="shared"`` uses, as the sampler draws it, one array per part (float64).
-
-    Under mix and augment the parts are the real rows ``0..k-1`` and the synthetic rows; the exact
-    sampler draws each part's Gram factor ``F`` (``d x rows``), returned as ``F^T``: the same
-    ``X_part^T X_part``, all that the laws depend on.
-    """
-    from ..engine.precision import float64
-
-    key = _design_key(cfg, None)
-    with float64():
-        if cfg.sampler == "exact":
-            if cfg.regime in ("mix", "augment"):
-                parts = _parts(cfg, cfg.T)
-                keys = jax.random.split(key, len(parts))
-                return [
-                    np.asarray(_wishart_factor(k, r.size, cfg.d, cfg.dtype), np.float64).T
-                    for k, r in zip(keys, parts, strict=True)
-                ]
-            return [np.asarray(bartlett_factor(key, cfg.T, cfg.d, cfg.dtype), np.float64).T]
-        X = np.asarray(jax.random.normal(key, (cfg.T, cfg.d), dtype=cfg.dtype), np.float64)
-        return [X[r.start : r.stop] for r in _parts(cfg, cfg.T)]
-
-
-def _shared_real_synthetic(cfg: LinRegConfig) -> tuple[np.ndarray, np.ndarray]:
-    """``(X_R, X_S)``: the shared design's real rows ``0..k-1`` and the others (mix, augment)."""
-    k = int(round(cfg.real_fraction * cfg.T))
-    X = dict(zip(((r.start, r.stop) for r in _parts(cfg, cfg.T)), _shared_rows(cfg), strict=True))
-    empty = np.zeros((0, cfg.d))
-    return X.get((0, k), empty), X.get((k, cfg.T), empty)
-
-
-def _shared_gram(cfg: LinRegConfig) -> np.ndarray:
-    """``X^T X`` of the one design that ``design="shared"`` uses, as the sampler draws it (float64)."""
-    return sum(X.T @ X for X in _shared_rows(cfg))
-
-
-def shared_design_trace_inverse(cfg: LinRegConfig) -> float:
-    """``tr (X^T X)^{-1}`` of the one design that ``design="shared"`` uses, as the sampler draws it."""
-    if cfg.design != "shared":
-        raise ConfigError("only design='shared' has one design for every seed")
-    return float(np.trace(np.linalg.inv(_shared_gram(cfg))))
-
-
-def _no_closed_form(cfg) -> bool:
-    if cfg.regime == "augment":
-        # Derived: given the design (shared), and over Gaussian designs for d = 1 (fixed).
-        return cfg.real_resample or not (cfg.design == "shared" or (cfg.design == "fixed" and cfg.d == 1))
-    return cfg.regime in ("accumulate-subsample", "mix") or (cfg.regime == "accumulate" and cfg.design == "fresh")
-
-
-def theory(cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit") -> dict[str, np.ndarray | None]:
-    """The predicted ``test_error`` curve for ``cfg`` (``None`` where no closed form exists).
-
-    * replace, fixed or fresh design: ``sigma2 d n/(T-d-1)`` (a fresh design leaves the
-      steps ``z_n`` independent with the same mean square, so the law is unchanged);
-    * accumulate, fixed design: ``sigma2 d/(T-d-1) sum_{i<=n} 1/i^2``;
-    * shared design: the conditional law given that ``X``;
-    * augment (the first ``k = real_fraction T`` rows keep their real labels): given the design
-      (shared), or over Gaussian designs for ``d = 1`` (fixed), both derived here
-      (:mod:`model_collapse.theory.linreg_augment`);
-    * accumulate with a fresh design, accumulate-subsample, mix, augment otherwise: no closed form here.
-    """
-    from ...theory import linreg as theory_linreg
-
-    if _no_closed_form(cfg):
-        return {"test_error": None}
-    if cfg.regime == "augment":
-        if cfg.design == "shared":
-            X_R, X_S = _shared_real_synthetic(cfg)
-            curve = theory_linreg.conditional_augment_test_error(generations, X_R, X_S, cfg.sigma2, convention)
-            return {"test_error": curve}
-        curve = theory_linreg.expected_augment_test_error(
-            generations, cfg.d, cfg.T, cfg.sigma2, cfg.real_fraction, convention
-        )
-        return {"test_error": curve}
-    if cfg.design == "shared":
-        tr = shared_design_trace_inverse(cfg)
-        curve = theory_linreg.conditional_test_error(generations, cfg.sigma2, tr, cfg.regime, convention)
-    else:
-        curve = theory_linreg.expected_test_error(generations, cfg.d, cfg.T, cfg.sigma2, cfg.regime, convention)
-    return {"test_error": curve}
 
 
 register_model(LinReg())
