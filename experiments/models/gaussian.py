@@ -85,7 +85,7 @@ class SamplerNote(UserWarning):
     """The config chose a sampler for the user (one that works for the regime asked for)."""
 
 
-@config_dataclass(traced=("sigma2",))
+@config_dataclass(traced=("sigma2", "temperature"))
 class GaussianConfig:
     """A Gaussian refit generation after generation.
 
@@ -103,6 +103,11 @@ class GaussianConfig:
         real_resample: augment only: each generation keeps a fresh random ``k`` of generation
             1's real samples instead of the same ``k`` (the Nature paper's language-model
             setting, which kept a random 10% of the original data).
+        temperature: the sampling bias ``tau > 0`` of Alemohammad et al. 2024: every fitted
+            model ``N(mu_n, Sigma_n)`` draws its synthetic samples from ``N(mu_n, tau Sigma_n)``
+            (for a Gaussian density, ``p^(1/tau)`` normalised is exactly this; ``tau < 1`` is
+            mode-seeking, 1 is plain sampling). Real samples, drawn from the truth, are never
+            tempered. A traced parameter: one program for every value.
         precision: ``float64`` (default) or ``float32``.
     """
 
@@ -115,6 +120,7 @@ class GaussianConfig:
     sampler: str | None = None
     real_fraction: float = 0.5
     real_resample: bool = False
+    temperature: float = 1.0
     precision: str = "float64"
 
     model: ClassVar[str] = "gaussian"
@@ -136,6 +142,8 @@ class GaussianConfig:
         if self.sigma2 == 0:
             raise ConfigError("sigma2 must be > 0: a degenerate truth has no covariance to refit")
         check_positive_int("generations", self.generations)
+        if not np.isfinite(self.temperature) or self.temperature <= 0:
+            raise ConfigError(f"temperature must be a finite number > 0, got {self.temperature!r}")
         for name, choices in self.CHOICES.items():
             check_choice(name, getattr(self, name), choices)
         check_fraction("real_fraction", self.real_fraction)
@@ -169,11 +177,17 @@ class GaussianConfig:
 
 
 class Fit(NamedTuple):
-    """A fitted Gaussian: mean, Cholesky factor of the covariance, ``log det Sigma_n - log det Sigma``."""
+    """A fitted Gaussian: mean, Cholesky factor of the covariance, ``log det Sigma_n - log det Sigma``,
+    and the scale of its samples (``sqrt(temperature)`` for a fit, 1 for the truth).
+
+    A fit draws from ``N(mu, scale^2 L L^T)``: its temperature. The truth has scale 1, so real
+    samples (generation 1's, and ``mix``'s and ``augment``'s real rows) are never tempered.
+    """
 
     mu: jax.Array
     L: jax.Array
     log_det: jax.Array
+    scale: jax.Array
 
 
 def _fit(cfg, moments: Moments) -> Fit:
@@ -181,7 +195,12 @@ def _fit(cfg, moments: Moments) -> Fit:
     cov = moments.scatter / _divisor(cfg, moments.count)
     L = cholesky(cov)
     log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(L))) - cfg.dim * jnp.log(sigma2)
-    return Fit(moments.mean, L, log_det)
+    return Fit(moments.mean, L, log_det, _sample_scale(cfg))
+
+
+def _sample_scale(cfg) -> jax.Array:
+    """``sqrt(temperature)``: a fit's samples are ``mu + scale L z``."""
+    return jnp.sqrt(jnp.asarray(cfg.temperature, cfg.dtype))
 
 
 class Gaussian(Model):
@@ -210,12 +229,12 @@ class Gaussian(Model):
 
     def init(self, cfg: GaussianConfig, key: jax.Array) -> tuple[Fit, Fit, jax.Array]:
         mu0, L0 = _truth(cfg)
-        truth = Fit(mu0, L0, jnp.zeros((), cfg.dtype))
+        truth = Fit(mu0, L0, jnp.zeros((), cfg.dtype), jnp.ones((), cfg.dtype))
         return truth, truth, key
 
     def draw(self, cfg: GaussianConfig, ctx: Fit, key: jax.Array, params: Fit, rows: Rows) -> Any:
         z = jax.random.normal(key, (rows.size, cfg.dim), dtype=cfg.dtype)
-        return params.mu + z @ params.L.T
+        return params.mu + params.scale * (z @ params.L.T)
 
     def statistics(self, cfg: GaussianConfig, ctx: Fit, batch: Any) -> Moments:
         mean = batch.mean(axis=0)
@@ -223,9 +242,11 @@ class Gaussian(Model):
         return Moments(jnp.asarray(batch.shape[0], cfg.dtype), mean, centred.T @ centred)
 
     def draw_statistics(self, cfg: GaussianConfig, ctx: Fit, key: jax.Array, params: Fit, rows: Rows) -> Moments:
-        # In the fit's whitened coordinates: mean mu + L zbar, scatter L S_z L^T (exact or faithful).
+        # In the fit's whitened coordinates: mean mu + L zbar, scatter L S_z L^T (exact or faithful),
+        # L scaled by the fit's temperature (1 for the truth).
         zbar, S = _whitened_batch(cfg, key, rows.size)
-        return Moments(jnp.asarray(rows.size, cfg.dtype), params.mu + params.L @ zbar, params.L @ S @ params.L.T)
+        L = params.scale * params.L
+        return Moments(jnp.asarray(rows.size, cfg.dtype), params.mu + L @ zbar, L @ S @ L.T)
 
     def merge(self, a: Moments, b: Moments) -> Moments:
         return merge_moments(a, b)

@@ -90,6 +90,8 @@ def _factors(cfg, key, gens):
     ``S``; then ``mu_n = mu_{n-1} + L_{n-1} v_n`` and ``Sigma_n = L_{n-1} W_n L_{n-1}^T``:
 
     * replace: ``v = zbar``, ``W = S / c`` (``c = M - 1`` or ``M``);
+    * at a temperature ``tau`` (generation ``n >= 2``): ``zbar`` and ``S`` are those of samples
+      from ``N(0, tau I)``, ``sqrt(tau) zbar`` and ``tau S``;
     * accumulate (Chan's update of the pooled moments, ``N_n = n M``):
       ``v = (M / N_n) zbar``, ``W = (c_{n-1} I + S + (N_{n-1} M / N_n) zbar zbar^T) / c_n``,
       with ``c_0 I`` the empty pool's zero scatter.
@@ -114,6 +116,12 @@ def _factors(cfg, key, gens):
         zbar = z.mean(axis=2)
         centred = z - zbar[:, :, None]
         S = centred @ jnp.swapaxes(centred, -1, -2)
+    # Generation n >= 2 samples the previous fit at its temperature: mean zbar sqrt(tau), scatter tau S.
+    scale = jnp.where(gens > 1, jnp.sqrt(jnp.asarray(cfg.temperature, dt)), 1.0).astype(dt)
+    zbar = zbar * scale[:, None]
+    S = S * (scale**2)[:, None, None]
+    if R is not None:
+        R = R * scale[:, None, None]
     if cfg.regime == "replace":
         c = jnp.asarray(_divisor(cfg, M), dt)
         if R is not None:  # R is already the Cholesky factor of S
