@@ -21,6 +21,7 @@ __all__ = [
     "SEDDIK",
     "SURESH",
     "DOHMATOB_TAILS",
+    "FENG_VERIFICATION",
     "PUBLISHED",
     "DERIVED_HERE",
     "RELEASE_DATE",
@@ -206,6 +207,18 @@ DOHMATOB_TAILS = Reference(
     venue="Proceedings of the 41st International Conference on Machine Learning (ICML 2024)",
     theorem="Theorem 2.1: training on data cut at rank k gives test error of order T^-(1-1/beta) + k^-(beta-1)",
     arxiv="2402.07043",
+    entry="inproceedings",
+)
+FENG_VERIFICATION = Reference(
+    key="feng2025beyond",
+    authors="Feng, Yunzhen and Dohmatob, Elvis and Yang, Pu and Charton, Francois and Kempe, Julia",
+    year=2025,
+    title="Beyond Model Collapse: Scaling Up with Synthesized Data Requires Verification",
+    venue="The Thirteenth International Conference on Learning Representations (ICLR 2025)",
+    theorem="Theorem 4.2: a verifier keeping correct labels with probability phi and wrong ones with probability "
+    "psi has the breakdown point p* = 1/(1 + psi/phi): with unlimited data the linear classifier is perfect if "
+    "p < p* and fails if p > p*",
+    arxiv="2406.07515",
     entry="inproceedings",
 )
 
