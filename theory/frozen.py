@@ -19,12 +19,13 @@ import dataclasses
 import functools
 import importlib
 import os
+import pkgutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DERIVATIONS", "decode", "derive_all", "encode", "frozen", "frozen_text", "write"]
+__all__ = ["DERIVATIONS", "decode", "derive_all", "encode", "frozen", "frozen_text", "import_all", "write"]
 
 # name -> (the served function, the live derivation, the arguments to freeze)
 DERIVATIONS: dict[str, tuple[Callable, Callable, tuple[tuple, ...]]] = {}
@@ -114,10 +115,18 @@ def decode(text: str) -> Any:
     return eval(text, dict(_namespace()))  # noqa: S307  (the package's own generated file)
 
 
+def import_all() -> dict[str, tuple[Callable, Callable, tuple[tuple, ...]]]:
+    """Import every module of :mod:`model_collapse.theory` (each registers its derivations): :data:`DERIVATIONS`."""
+    package = importlib.import_module(__package__)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{__package__}."):
+        if not info.name.startswith(f"{__package__}._derived"):
+            importlib.import_module(info.name)
+    return DERIVATIONS
+
+
 def derive_all() -> dict[tuple[str, tuple], str]:
     """Run every live derivation at its frozen arguments: ``(name, args) -> encode(result)``."""
-    for module in ("linreg", "linreg_augment", "gaussian", "tails", "categorical"):
-        importlib.import_module(f"{__package__}.{module}")
+    import_all()
     return {(name, args): encode(fn(*args)) for name, (_, fn, calls) in DERIVATIONS.items() for args in calls}
 
 
