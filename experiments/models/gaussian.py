@@ -271,6 +271,10 @@ class Gaussian(Model):
     def theory_kinds(self, cfg: GaussianConfig) -> dict[str, str | None]:
         from ...theory import gaussian as theory_gaussian
 
+        if cfg.temperature != 1.0:  # sampling bias: the tempered recursions (theory.gaussian.bias)
+            if cfg.real_resample:
+                return dict.fromkeys(METRICS)
+            return {m: theory_gaussian.tempered_law_kind(m, cfg.regime, cfg.estimator, cfg.dim) for m in METRICS}
         if cfg.real_resample:
             return {m: "exact expectation" if m in ("mean_sq_error", "variance") else None for m in METRICS}
         out = {}
@@ -316,6 +320,10 @@ def _skewness(metric: str):
       ``prod_{i<=n} chi2_{M-1}/c`` (of its square root for ``std``), exact for
       ``variance`` in 1-D (:func:`model_collapse.theory.tails.chi2_product_skewness`), the
       same multiplicative tail elsewhere;
+    * at a temperature ``tau`` (replace): ``variance``, ``std`` and ``log_det`` are the same
+      variables times ``tau^(n-1)`` (shifted, for ``log_det``), of the same skewness;
+      ``mean_sq_error`` and 1-D ``w2_sq`` from their tempered moment recursions (exact,
+      :mod:`model_collapse.theory.gaussian.bias`);
     * the other regimes, whose real data keep the variance bounded: 0, except
       ``mean_sq_error``, at least a scaled ``chi2_dim``'s ``sqrt(8/dim)`` (exact at
       generation 1).
@@ -325,6 +333,14 @@ def _skewness(metric: str):
         from ...theory import tails as theory_tails
 
         gens = np.asarray(generations, np.float64)
+        if cfg.regime == "replace" and cfg.temperature != 1.0 and metric in ("mean_sq_error", "w2_sq"):
+            from ...theory.gaussian import bias_tails as bias
+
+            kw = dict(M=cfg.M, estimator=cfg.estimator, temperature=cfg.temperature)
+            if metric == "mean_sq_error":
+                return bias.tempered_mean_sq_error_skewness(gens, dim=cfg.dim, **kw)
+            if cfg.dim == 1:
+                return bias.tempered_w2_skewness(gens, **kw)
         if cfg.regime == "replace" and metric == "mean_sq_error":
             return theory_tails.gaussian_mean_sq_error_skewness(gens, dim=cfg.dim, M=cfg.M, estimator=cfg.estimator)
         if cfg.regime == "replace" and metric == "log_det":
@@ -353,6 +369,24 @@ def theory(cfg: GaussianConfig, generations: np.ndarray, convention: str = "fit"
     if convention not in ("fit", "downstream"):
         raise ConfigError(f"unknown convention {convention!r}; choose one of: fit, downstream")
     n = np.asarray(generations) + (1 if convention == "downstream" else 0)
+    if cfg.temperature != 1.0:  # sampling bias (theory.gaussian.bias); none with real_resample
+        rf = cfg.real_fraction if cfg.regime in ("mix", "augment") else None
+        return {
+            metric: None
+            if cfg.real_resample
+            else theory_gaussian.tempered_predict(
+                metric,
+                cfg.regime,
+                cfg.estimator,
+                n,
+                dim=cfg.dim,
+                M=cfg.M,
+                sigma2=cfg.sigma2,
+                temperature=cfg.temperature,
+                real_fraction=rf,
+            )
+            for metric in METRICS
+        }
     out = {}
     for metric in METRICS:
         if cfg.real_resample:  # the Nature paper's fresh random subset of the original data

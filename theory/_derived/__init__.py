@@ -10,6 +10,7 @@ MODULES = (
     "categorical_tails_of_zipf",
     "gaussian_accumulate",
     "gaussian_augment",
+    "gaussian_bias",
     "gaussian_mix",
     "gaussian_replace",
     "gaussian_resample",

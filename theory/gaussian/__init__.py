@@ -58,13 +58,22 @@ Everything else is derived.
 
 Modules: :mod:`.symbolic` (symbols, chi-square and Wishart moments, expectation
 helpers, pooling identities), :mod:`.replace`, :mod:`.accumulate`, :mod:`.mix`,
-:mod:`.augment`, :mod:`.resample` (each regime's derivation and its numeric functions), :mod:`.bounds` (Jensen
+:mod:`.augment`, :mod:`.resample` (each regime's derivation and its numeric functions), :mod:`.bias`
+(sampling at a temperature: the tempered recursions of replace, mix and augment), :mod:`.bounds` (Jensen
 bounds), :mod:`.laws` (the table of closed forms, :func:`law_kind`),
 :mod:`.predict` (the dispatcher) and :mod:`.checks` (names and input validation).
 """
 
 from .accumulate import accumulate_derivation, accumulate_limits, accumulate_mean_sq_error, accumulate_variance
 from .augment import augment_derivation, augment_mean_sq_error, augment_stationary, augment_variance
+from .bias import (
+    bias_derivation,
+    mean_effective_size,
+    tempered_law_kind,
+    tempered_moments,
+    tempered_predict,
+    tempered_stationary,
+)
 from .bounds import jensen_log_det_bound, jensen_std_bound
 from .checks import ESTIMATORS, METRICS, REGIMES, STATISTICS
 from .laws import Law, closed_forms, law_kind
@@ -127,6 +136,12 @@ __all__ = [
     "resample_mean_sq_error",
     "resample_variance",
     "resample_stationary",
+    "bias_derivation",
+    "tempered_moments",
+    "tempered_predict",
+    "tempered_stationary",
+    "tempered_law_kind",
+    "mean_effective_size",
     "jensen_std_bound",
     "jensen_log_det_bound",
     "predict",
