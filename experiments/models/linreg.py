@@ -48,8 +48,22 @@ from .config import (
     check_real_count,
     config_dataclass,
 )
-from .linreg_chain import GEN_BLOCK, _design_key, _parts, _sigma, _wishart_factor, exact_steps
-from .linreg_theory import _no_closed_form, shared_design_trace_inverse, skewness, theory
+from .linreg_chain import (
+    GEN_BLOCK,
+    SPECTRA,
+    _design_key,
+    _parts,
+    _sigma,
+    _wishart_factor,
+    check_options,
+    downstream_operator,
+    eigenvalues,
+    exact_steps,
+    extended,
+    gen_rows,
+    target,
+)
+from .linreg_theory import _no_closed_form, extended_theory, shared_design_trace_inverse, skewness, theory
 from .regimes import REGIMES
 from .samplers import least_squares_subsample
 
@@ -89,6 +103,20 @@ class LinRegConfig:
             paper's language-model setting, which kept a random 10% of the original data).
         precision: float64 (default) or float32.
         design_seed: the seed of the one design used by ``design="shared"``.
+        spectrum: the inputs' covariance ``Sigma`` (diagonal, w.l.o.g.): ``isotropic`` or
+            ``power`` (eigenvalues ``j^-decay`` normalised to trace ``d``).
+        decay: the power spectrum's exponent ``b > 0``.
+        target_decay: ``None`` (``w* ~ N(0, I/d)``) or ``a > 0``: ``w*_j`` proportional to
+            ``j^(-a/2)`` along ``Sigma``'s eigenvectors, ``||w*|| = 1``.
+        ridge0: the ridge ``lambda0 >= 0`` of every generation's fit,
+            ``(X^T X + rows lambda0 I)^-1 X^T y`` (replace only).
+        downstream: ``test_error`` is that of a downstream model fit on ``T`` rows labelled
+            by generation ``n`` (noise ``sigma2``, ridge ``ridge``; averaged over its label
+            noise given its design, drawn once per seed or shared): the convention of
+            Dohmatob et al. 2024, ``n`` generators then the downstream fit.
+        T0: the generators' rows (``None``: ``T``).
+        sigma0_2: the generators' label noise variance (``None``: ``sigma2``).
+        ridge: the downstream model's ridge ``lambda >= 0``.
     """
 
     d: int = 32
@@ -102,9 +130,23 @@ class LinRegConfig:
     real_resample: bool = False
     precision: str = "float64"
     design_seed: int = 0
+    spectrum: str = "isotropic"
+    decay: float = 1.0
+    target_decay: float | None = None
+    ridge0: float = 0.0
+    downstream: bool = False
+    T0: int | None = None
+    sigma0_2: float | None = None
+    ridge: float = 0.0
 
     model: ClassVar[str] = "linreg"
-    CHOICES: ClassVar[dict] = {"regime": REGIMES, "design": DESIGNS, "sampler": SAMPLERS, "precision": PRECISIONS}
+    CHOICES: ClassVar[dict] = {
+        "regime": REGIMES,
+        "design": DESIGNS,
+        "sampler": SAMPLERS,
+        "precision": PRECISIONS,
+        "spectrum": SPECTRA,
+    }
 
     def __post_init__(self):
         check_positive_int("d", self.d)
@@ -117,7 +159,8 @@ class LinRegConfig:
         if self.real_resample and self.regime != "augment":
             raise ConfigError("real_resample applies to --regime augment only")
         check_positive_int("design_seed", self.design_seed, minimum=0)
-        if self.T <= self.d + 1:
+        check_options(self)
+        if self.T <= self.d + 1 and not extended(self):
             raise ConfigError(
                 f"T must exceed d + 1 (got T={self.T}, d={self.d}): the expected test error "
                 "sigma2 d/(T-d-1) is infinite"
@@ -126,9 +169,10 @@ class LinRegConfig:
             raise ConfigError("the exact sampler draws no raw rows to subsample; use --sampler faithful")
         if self.regime in ("mix", "augment"):
             check_real_count(self.real_fraction, self.T, "T", "rows")
-        if self.T <= self.d + 3 and self.design != "shared":  # given one design, the error is Gaussian
+        rows = gen_rows(self)
+        if self.d + 1 < rows <= self.d + 3 and self.design != "shared" and self.ridge0 == 0:  # given X: Gaussian
             warnings.warn(
-                f"T={self.T} <= d+3={self.d + 3}: the test error has infinite variance, so its "
+                f"T={rows} <= d+3={self.d + 3}: the test error has infinite variance, so its "
                 "Monte Carlo mean converges slowly and standard errors mean nothing",
                 MonteCarloVarianceWarning,
                 stacklevel=4,
@@ -158,7 +202,7 @@ class LinRegConfig:
 
 def _subsample_fixed(model: LinReg, cfg: LinRegConfig, key: jax.Array) -> jax.Array:
     """accumulate-subsample with one design for every generation: the engine's draws from the same keys."""
-    (w_star, X), _, key_steps = model.init(cfg, key)
+    (w_star, X, _), _, key_steps = model.init(cfg, key)
     return least_squares_subsample(X, w_star, _sigma(cfg), key_steps, cfg.generations)
 
 
@@ -175,39 +219,51 @@ class LinReg(Model):
 
     def __init__(self):
         self.metrics = (
-            Metric("test_error", "||w_n - w*||^2 (noise-free test error, isotropic inputs)", "log", skewness),
+            Metric(
+                "test_error",
+                "||w_n - w*||_Sigma^2 (noise-free test error; of the downstream model with --downstream)",
+                "log",
+                skewness,
+            ),
         )
 
     def batch_size(self, cfg: LinRegConfig) -> int:
-        return cfg.T
+        return gen_rows(cfg)
 
     # ---- engine hooks ------------------------------------------------------------
-    # ctx: (w*, design). The design is the fixed X (faithful) or a tuple of Wishart
-    # factors, one per row slice (exact); None for a fresh design.
+    # ctx: (w*, design, aux). The design is the fixed X (faithful) or a tuple of Wishart
+    # factors, one per row slice (exact), scaled by Sigma^{1/2}; None for a fresh design.
+    # aux: {"sigma": Sigma's diagonal, "root": its square root, "down": the downstream (R, v) or None}.
 
     def init(self, cfg: LinRegConfig, key: jax.Array) -> tuple[tuple[jax.Array, Any], jax.Array, jax.Array]:
         k_truth, k_design, k_steps = jax.random.split(key, 3)
-        dt, T, d = cfg.dtype, cfg.T, cfg.d
-        w_star = jax.random.normal(k_truth, (d,), dtype=dt) / jnp.sqrt(jnp.asarray(d, dt))
+        dt, T, d = cfg.dtype, gen_rows(cfg), cfg.d
+        w_star = target(cfg, k_truth)
         k_design = _design_key(cfg, k_design)
+        sigma = eigenvalues(cfg)
+        root = jnp.asarray(np.sqrt(sigma), dt)
         if cfg.design == "fresh":
             design = None
         elif cfg.sampler == "exact":
             keys = jax.random.split(k_design, len(_parts(cfg, T)))
-            design = tuple(_wishart_factor(k, r.size, d, dt) for k, r in zip(keys, _parts(cfg, T), strict=True))
+            design = tuple(
+                root[:, None] * _wishart_factor(k, r.size, d, dt) for k, r in zip(keys, _parts(cfg, T), strict=True)
+            )
         else:
-            design = jax.random.normal(k_design, (T, d), dtype=dt)
-        return (w_star, design), w_star, k_steps
+            design = jax.random.normal(k_design, (T, d), dtype=dt) * root
+        down = downstream_operator(cfg, jax.random.fold_in(k_design, 1)) if cfg.downstream else None
+        aux = {"sigma": jnp.asarray(sigma, dt), "root": root, "down": down}
+        return (w_star, design, aux), w_star, k_steps
 
     def draw(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], key: jax.Array, params: jax.Array, rows: Rows) -> Any:
         """Rows ``rows`` of the batch and their labels from ``params``: ``{"X" or "row", "y"}``."""
         if cfg.sampler == "exact":
             raise ConfigError("the exact sampler draws no raw rows; use --sampler faithful")
-        _, design = ctx
+        _, design, aux = ctx
         dt = cfg.dtype
         k_x, k_eps = jax.random.split(key)
         if design is None:
-            X = jax.random.normal(k_x, (rows.size, cfg.d), dtype=dt)
+            X = jax.random.normal(k_x, (rows.size, cfg.d), dtype=dt) * aux["root"]
             batch = {"X": X}
         else:
             X = design[rows.start : rows.stop]
@@ -226,7 +282,7 @@ class LinReg(Model):
         self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], key: jax.Array, params: jax.Array, rows: Rows
     ) -> tuple[jax.Array, jax.Array]:
         if cfg.sampler != "exact":
-            if ctx[1] is not None and rows.size == cfg.T:  # the whole fixed design: no gather
+            if ctx[1] is not None and rows.size == gen_rows(cfg):  # the whole fixed design: no gather
                 X = ctx[1]
                 k_x, k_eps = jax.random.split(key)
                 y = X @ params + _sigma(cfg) * jax.random.normal(k_eps, (rows.size,), dtype=cfg.dtype)
@@ -235,9 +291,9 @@ class LinReg(Model):
         # X_p^T X_p = F F^T and X_p^T eps = sigma F u: the labels' statistics from their law.
         k_w, k_u = jax.random.split(key)
         if ctx[1] is None:
-            F = _wishart_factor(k_w, rows.size, cfg.d, cfg.dtype)
+            F = ctx[2]["root"][:, None] * _wishart_factor(k_w, rows.size, cfg.d, cfg.dtype)
         else:
-            F = ctx[1][_parts(cfg, cfg.T).index(rows)]
+            F = ctx[1][_parts(cfg, gen_rows(cfg)).index(rows)]
         gram = F @ F.T
         u = jax.random.normal(k_u, (F.shape[1],), dtype=cfg.dtype)
         return (gram, gram @ params + _sigma(cfg) * (F @ u))
@@ -247,6 +303,10 @@ class LinReg(Model):
 
     def fit(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], stats: tuple[jax.Array, jax.Array]) -> jax.Array:
         gram, moment = stats
+        if cfg.ridge0 > 0:  # replace only: one generation's rows
+            gram = gram + gen_rows(cfg) * cfg.ridge0 * jnp.eye(cfg.d, dtype=gram.dtype)
+        elif gen_rows(cfg) < cfg.d:  # the minimum-norm least-squares fit (noiseless labels)
+            return jnp.linalg.pinv(gram, hermitian=True) @ moment
         return cho_solve((cholesky(gram), True), moment)
 
     def fit_sample(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], sample: Any) -> jax.Array:
@@ -257,12 +317,17 @@ class LinReg(Model):
         return lstsq(self._rows(ctx, sample), sample["y"])
 
     def evaluate(self, cfg: LinRegConfig, ctx: tuple[jax.Array, Any], params: jax.Array) -> dict[str, jax.Array]:
-        return {"test_error": jnp.sum((params - ctx[0]) ** 2)}
+        w_star, _, aux = ctx
+        if aux["down"] is not None:
+            R, v = aux["down"]
+            params = R @ params
+            return {"test_error": jnp.sum(aux["sigma"] * (params - w_star) ** 2) + v}
+        return {"test_error": jnp.sum(aux["sigma"] * (params - w_star) ** 2)}
 
     def fast_path(self, cfg: LinRegConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
         if cfg.regime == "accumulate-subsample" and cfg.design != "fresh" and not self.transforms(cfg):
             return lambda key: {"test_error": _subsample_fixed(self, cfg, key)}  # labels buffered, not rows
-        if cfg.sampler != "exact" or cfg.regime not in ("replace", "accumulate"):
+        if cfg.sampler != "exact" or cfg.regime not in ("replace", "accumulate") or extended(cfg):
             return None
         if cfg.design == "fresh" and cfg.regime == "accumulate":
             return None  # pools Gram matrices generation after generation: the engine's scan
@@ -276,6 +341,8 @@ class LinReg(Model):
         return theory(cfg, generations, convention)
 
     def theory_kinds(self, cfg: LinRegConfig) -> dict[str, str | None]:
+        if extended(cfg):
+            return {"test_error": extended_theory(cfg, np.ones(1))[1]}
         return {"test_error": None if _no_closed_form(cfg) else "exact expectation"}
 
     def examples(self) -> tuple[LinRegConfig, ...]:

@@ -13,10 +13,27 @@ import jax
 import numpy as np
 
 from .config import ConfigError
-from .linreg_chain import _design_key, _parts, _wishart_factor
+from .linreg_chain import (
+    _design_key,
+    _parts,
+    _wishart_factor,
+    downstream_operator,
+    eigenvalues,
+    extended,
+    gen_noise,
+    gen_rows,
+)
 from .samplers import bartlett_factor
 
-__all__ = ["shared_design_trace_inverse", "skewness", "theory"]
+__all__ = [
+    "extended_theory",
+    "shared_design_trace_inverse",
+    "shared_downstream",
+    "shared_generator_gram",
+    "skewness",
+    "target_vector",
+    "theory",
+]
 
 
 def skewness(cfg: Any, generations: np.ndarray) -> np.ndarray:
@@ -39,6 +56,15 @@ def skewness(cfg: Any, generations: np.ndarray) -> np.ndarray:
     from ...theory import tails as theory_tails
 
     gens = np.asarray(generations)
+    if extended(cfg):  # ridge, downstream or d >= T: a quadratic form given the designs (skewness <= sqrt 8)
+        if cfg.design == "shared" or gen_rows(cfg) < cfg.d:
+            return np.full(gens.shape, np.sqrt(8.0))
+        if gen_rows(cfg) <= cfg.d + 5 and cfg.ridge0 == 0:
+            return np.full(gens.shape, np.inf)
+        one_fit = theory_tails.linreg_test_error_skewness(
+            np.ones(1), d=cfg.d, T=gen_rows(cfg), regime="replace", design="fixed"
+        )
+        return np.full(gens.shape, max(float(one_fit[0]), np.sqrt(8.0)))
     if cfg.regime == "augment" and cfg.design == "fixed" and cfg.d == 1 and not cfg.real_resample:
         return theory_tails.linreg_augment_skewness(gens, T=cfg.T, k=int(round(cfg.real_fraction * cfg.T)))
     if cfg.design == "shared":
@@ -107,6 +133,8 @@ def _no_closed_form(cfg) -> bool:
     if cfg.regime == "augment":
         # Derived: given the design (shared), and over Gaussian designs for d = 1 (fixed).
         return cfg.real_resample or not (cfg.design == "shared" or (cfg.design == "fixed" and cfg.d == 1))
+    if extended(cfg):
+        return extended_theory(cfg, np.ones(1))[1] is None
     return cfg.regime in ("accumulate-subsample", "mix") or (cfg.regime == "accumulate" and cfg.design == "fresh")
 
 
@@ -124,6 +152,8 @@ def theory(cfg: Any, generations: np.ndarray, convention: str = "fit") -> dict[s
     """
     from ...theory import linreg as theory_linreg
 
+    if extended(cfg):
+        return {"test_error": extended_theory(cfg, generations)[0]}
     if _no_closed_form(cfg):
         return {"test_error": None}
     if cfg.regime == "augment":
@@ -141,3 +171,68 @@ def theory(cfg: Any, generations: np.ndarray, convention: str = "fit") -> dict[s
     else:
         curve = theory_linreg.expected_test_error(generations, cfg.d, cfg.T, cfg.sigma2, cfg.regime, convention)
     return {"test_error": curve}
+
+
+def target_vector(cfg: Any) -> np.ndarray | None:
+    """``w*`` as the sampler sets it (``target_decay``), or ``None`` when it is random ``N(0, I/d)``."""
+    if cfg.target_decay is None:
+        return None
+    w = np.arange(1, cfg.d + 1, dtype=np.float64) ** (-float(cfg.target_decay) / 2)
+    return w / np.linalg.norm(w)
+
+
+def shared_generator_gram(cfg: Any) -> np.ndarray:
+    """``X^T X`` of the generators' one shared design (replace), as :meth:`LinReg.init` draws it (float64)."""
+    from ..engine.precision import float64
+
+    if cfg.design != "shared":
+        raise ConfigError("only design='shared' has one design for every seed")
+    key, rows, root = _design_key(cfg, None), gen_rows(cfg), np.sqrt(eigenvalues(cfg))
+    with float64():
+        if cfg.sampler == "exact":
+            F = np.asarray(_wishart_factor(jax.random.split(key, 1)[0], rows, cfg.d, cfg.dtype), np.float64)
+            X = (root[:, None] * F).T
+        else:
+            X = np.asarray(jax.random.normal(key, (rows, cfg.d), dtype=cfg.dtype), np.float64) * root
+    return X.T @ X
+
+
+def shared_downstream(cfg: Any) -> tuple[np.ndarray, float]:
+    """``(R, v)`` of the downstream model's one shared design, as :meth:`LinReg.init` draws it (float64)."""
+    from ..engine.precision import float64
+
+    with float64():
+        R, v = downstream_operator(cfg, jax.random.fold_in(_design_key(cfg, None), 1))
+        return np.asarray(R, np.float64), float(v)
+
+
+def extended_theory(cfg: Any, generations: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """``(curve, kind)`` for a ridge, downstream or over-parameterised config (``(None, None)``: no law).
+
+    * ``d > T`` rows, noiseless, fresh isotropic designs: ``E||w*||^2 (1 - (T/d)^n)``;
+    * a ridge chain, one shared design: the law given ``X`` (:func:`ridge_chain_given_X`);
+    * OLS generators and a downstream model: given both shared designs (exact), over
+      designs with OLS downstream (Dohmatob et al.'s law, exact), or with a ridge
+      downstream, the deterministic equivalent. ``n`` counts generator fits (their ``n``).
+    """
+    from ...theory import linreg_ridge as lr
+
+    gens, eigs, w_star = np.asarray(generations), eigenvalues(cfg), target_vector(cfg)
+    rows, noise = gen_rows(cfg), gen_noise(cfg)
+    if rows < cfg.d and cfg.ridge0 == 0:
+        ok = not cfg.downstream and cfg.design == "fresh" and cfg.spectrum == "isotropic" and noise == 0
+        return (lr.overparameterised_error(gens, cfg.d, rows), "exact expectation") if ok else (None, None)
+    if cfg.ridge0 > 0:
+        if cfg.downstream or cfg.design != "shared":
+            return None, None
+        gram = shared_generator_gram(cfg)
+        return lr.ridge_chain_given_X(gens, gram, eigs, noise, rows, cfg.ridge0, w_star), "exact expectation"
+    if cfg.design == "shared":
+        R, v = shared_downstream(cfg)
+        cov = noise * np.linalg.inv(shared_generator_gram(cfg))
+        return lr.downstream_given_X(gens, R, v, eigs, w_star, cov), "exact expectation"
+    if cfg.ridge == 0:
+        return lr.downstream_ols(gens, cfg.d, cfg.T, rows, cfg.sigma2, noise), "exact expectation"
+    w2 = np.full(cfg.d, 1.0 / cfg.d) if w_star is None else w_star**2
+    curve = lr.downstream_error_de(gens, cfg.ridge, eigs, w2, cfg.T, cfg.sigma2, rows, noise)
+    return curve, "deterministic equivalent"

@@ -17,5 +17,6 @@ MODULES = (
     "gaussian_symbolic",
     "linreg",
     "linreg_augment",
+    "linreg_ridge",
     "tails",
 )
