@@ -21,6 +21,8 @@ __all__ = [
     "SEDDIK",
     "SURESH",
     "DOHMATOB_TAILS",
+    "STRONG_COLLAPSE",
+    "GOLDEN_RATIO",
     "FENG_VERIFICATION",
     "PUBLISHED",
     "DERIVED_HERE",
@@ -220,6 +222,27 @@ FENG_VERIFICATION = Reference(
     "p < p* and fails if p > p*",
     arxiv="2406.07515",
     entry="inproceedings",
+)
+STRONG_COLLAPSE = Reference(
+    key="dohmatob2025strong",
+    authors="Dohmatob, Elvis and Feng, Yunzhen and Subramonian, Arjun and Kempe, Julia",
+    year=2025,
+    title="Strong Model Collapse",
+    venue="The Thirteenth International Conference on Learning Representations (ICLR 2025)",
+    theorem="Corollary 1 (isotropic, ridgeless): E_test ~ sigma^2 phi/(1-phi) + (p2^2 + p2 p1 phi/(1-phi)) c^2; "
+    "the synthetic term p2^2 c^2 does not vanish as n grows",
+    arxiv="2410.04840",
+    entry="inproceedings",
+)
+GOLDEN_RATIO = Reference(
+    key="he2025golden",
+    authors="He, Hengzhi and Xu, Shirong and Cheng, Guang",
+    year=2025,
+    title="Golden Ratio Weighting Prevents Model Collapse",
+    venue="arXiv preprint",
+    theorem="The optimal weight on fresh real data, w*(k) = (sqrt(k^2 + 4k) - k)/2 (1/phi at k = 1), and the "
+    "Gaussian mean's stationary error w* sigma^2/n",
+    arxiv="2502.18049",
 )
 
 

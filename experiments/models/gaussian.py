@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine.linalg import cholesky, eigenvalues  # noqa: F401  (eigenvalues: re-exported for tests)
-from . import register_model
+from . import gaussian_weighting, register_model
 from .base import Metric, Model, Rows
 from .config import (
     PRECISIONS,
@@ -100,6 +100,10 @@ class GaussianConfig:
             (the default) picks ``exact``, or ``faithful`` under accumulate-subsample (which
             needs raw samples), with a note.
         real_fraction: the share of real samples per generation (mix and augment).
+        real_weight: mix only: the weight ``w`` in ``[0, 1]`` of the real part's estimates (mean and
+            covariance) against the synthetic part's, each part fit on its own (He, Xu & Cheng 2025;
+            :mod:`~model_collapse.experiments.models.gaussian_weighting`); ``None`` (default): the
+            pooled fit, whose mean is ``w = real_fraction``.
         real_resample: augment only: each generation keeps a fresh random ``k`` of generation
             1's real samples instead of the same ``k`` (the Nature paper's language-model
             setting, which kept a random 10% of the original data).
@@ -119,6 +123,7 @@ class GaussianConfig:
     estimator: str = "unbiased"
     sampler: str | None = None
     real_fraction: float = 0.5
+    real_weight: float | None = None
     real_resample: bool = False
     temperature: float = 1.0
     precision: str = "float64"
@@ -158,6 +163,7 @@ class GaussianConfig:
             raise ConfigError("the exact sampler draws no raw samples to subsample; use --sampler faithful")
         if self.regime in ("mix", "augment"):
             check_real_count(self.real_fraction, self.M, "M", "samples")
+        gaussian_weighting.check_weighting(self)
 
     def memory_advice(self) -> str:
         """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
@@ -259,6 +265,8 @@ class Gaussian(Model):
         return {k: v[0] for k, v in out.items()}
 
     def fast_path(self, cfg: GaussianConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
+        if cfg.real_weight is not None:  # real and synthetic parts weighed (gaussian_weighting)
+            return gaussian_weighting.simulator(cfg)
         if cfg.regime in ("replace", "accumulate") and not self.transforms(cfg):
             return lambda key: _simulate_product(cfg, key)
         return None
@@ -271,6 +279,8 @@ class Gaussian(Model):
     def theory_kinds(self, cfg: GaussianConfig) -> dict[str, str | None]:
         from ...theory import gaussian as theory_gaussian
 
+        if cfg.real_weight is not None:
+            return gaussian_weighting.theory_kinds(cfg)
         if cfg.temperature != 1.0:  # sampling bias: the tempered recursions (theory.gaussian.bias)
             if cfg.real_resample:
                 return dict.fromkeys(METRICS)
@@ -369,6 +379,8 @@ def theory(cfg: GaussianConfig, generations: np.ndarray, convention: str = "fit"
     if convention not in ("fit", "downstream"):
         raise ConfigError(f"unknown convention {convention!r}; choose one of: fit, downstream")
     n = np.asarray(generations) + (1 if convention == "downstream" else 0)
+    if cfg.real_weight is not None:  # real and synthetic parts weighed (theory.weighting)
+        return gaussian_weighting.theory(cfg, n)
     if cfg.temperature != 1.0:  # sampling bias (theory.gaussian.bias); none with real_resample
         rf = cfg.real_fraction if cfg.regime in ("mix", "augment") else None
         return {

@@ -64,6 +64,8 @@ from .linreg_chain import (
     target,
 )
 from .linreg_theory import _no_closed_form, extended_theory, shared_design_trace_inverse, skewness, theory
+from . import linreg_sources
+from .linreg_sources import SOURCES, check_sources, uses_sources
 from .regimes import REGIMES
 from .samplers import least_squares_subsample
 
@@ -101,6 +103,13 @@ class LinRegConfig:
         real_resample: augment only: each generation a fresh random ``k`` of the ``T`` rows
             keeps its generation-1 real label, the others get synthetic ones (the Nature
             paper's language-model setting, which kept a random 10% of the original data).
+        real_weight: mix only: the fit weighs its loss ``w/k`` per real row and ``(1 - w)/(T - k)`` per
+            synthetic row (He, Xu & Cheng 2025; ``w`` in ``[0, 1]``); ``None`` (default): every row alike.
+        synthetic_source: mix only: ``previous`` (default: the previous fit labels the synthetic rows) or
+            ``shifted``: a fixed model ``w* + delta``, ``E||delta||^2 = shift``, drawn once per seed (strong
+            model collapse, Dohmatob et al. 2025: no recursion, the same experiment every generation;
+            :mod:`~model_collapse.experiments.models.linreg_sources`).
+        shift: ``C2 = E||delta||^2 >= 0`` of the shifted source.
         precision: float64 (default) or float32.
         design_seed: the seed of the one design used by ``design="shared"``.
         spectrum: the inputs' covariance ``Sigma`` (diagonal, w.l.o.g.): ``isotropic`` or
@@ -128,6 +137,9 @@ class LinRegConfig:
     sampler: str = "faithful"
     real_fraction: float = 0.5
     real_resample: bool = False
+    real_weight: float | None = None
+    synthetic_source: str = "previous"
+    shift: float = 0.0
     precision: str = "float64"
     design_seed: int = 0
     spectrum: str = "isotropic"
@@ -146,6 +158,7 @@ class LinRegConfig:
         "sampler": SAMPLERS,
         "precision": PRECISIONS,
         "spectrum": SPECTRA,
+        "synthetic_source": SOURCES,
     }
 
     def __post_init__(self):
@@ -159,6 +172,7 @@ class LinRegConfig:
         if self.real_resample and self.regime != "augment":
             raise ConfigError("real_resample applies to --regime augment only")
         check_positive_int("design_seed", self.design_seed, minimum=0)
+        check_sources(self)
         check_options(self)
         if self.T <= self.d + 1 and not extended(self):
             raise ConfigError(
@@ -325,6 +339,8 @@ class LinReg(Model):
         return {"test_error": jnp.sum(aux["sigma"] * (params - w_star) ** 2)}
 
     def fast_path(self, cfg: LinRegConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
+        if uses_sources(cfg):  # a real weight, or the shifted source (linreg_sources)
+            return linreg_sources.simulator(cfg)
         if cfg.regime == "accumulate-subsample" and cfg.design != "fresh" and not self.transforms(cfg):
             return lambda key: {"test_error": _subsample_fixed(self, cfg, key)}  # labels buffered, not rows
         if cfg.sampler != "exact" or cfg.regime not in ("replace", "accumulate") or extended(cfg):
@@ -338,9 +354,13 @@ class LinReg(Model):
     def theory(
         self, cfg: LinRegConfig, generations: np.ndarray, convention: str = "fit"
     ) -> dict[str, np.ndarray | None]:
+        if uses_sources(cfg):
+            return linreg_sources.theory(cfg, generations, convention)
         return theory(cfg, generations, convention)
 
     def theory_kinds(self, cfg: LinRegConfig) -> dict[str, str | None]:
+        if uses_sources(cfg):
+            return linreg_sources.theory_kinds(cfg)
         if extended(cfg):
             return {"test_error": extended_theory(cfg, np.ones(1))[1]}
         return {"test_error": None if _no_closed_form(cfg) else "exact expectation"}

@@ -17,6 +17,8 @@ MODULES = (
     "gaussian_symbolic",
     "linreg",
     "linreg_augment",
+    "linreg_strong",
     "linreg_ridge",
     "tails",
+    "weighting",
 )
