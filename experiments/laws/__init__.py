@@ -95,6 +95,7 @@ __all__ = [
 from . import linreg  # noqa: F401
 from . import gaussian  # noqa: F401
 from . import categorical  # noqa: F401
+from . import gaussian_bias  # noqa: F401
 from . import weighting  # noqa: F401
 from . import linreg_strong  # noqa: F401
 # isort: on

@@ -236,6 +236,7 @@ def _register() -> None:
                                 regime=regime,
                                 estimator=estimator,
                                 real_resample=False,
+                                temperature=1.0,  # tempered configs: experiments/laws/gaussian_bias.py
                             ),
                         )
                     )

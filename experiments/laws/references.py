@@ -12,6 +12,7 @@ import dataclasses
 
 __all__ = [
     "ALEMOHAMMAD",
+    "ALEMOHAMMAD_BIAS",
     "BERTRAND",
     "DEY_DONOHO",
     "DOHMATOB",
@@ -163,6 +164,13 @@ ALEMOHAMMAD = Reference(
     theorem="The fresh data loop: with enough fresh real samples in every generation the model does not collapse",
     arxiv="2307.01850",
     entry="inproceedings",
+)
+# The same paper's Gaussian model with sampling bias: the tempered laws' reference.
+ALEMOHAMMAD_BIAS = dataclasses.replace(
+    ALEMOHAMMAD,
+    theorem="The Gaussian model with sampling bias lambda: synthetic samples from N(mu_t, lambda Sigma_t), so "
+    "E[Sigma_t | Sigma_{t-1}] = lambda Sigma_{t-1} in the fully synthetic loop (sampling bias speeds the collapse "
+    "of the covariance); the fresh data loop's limiting distance and effective sample size",
 )
 # Retraining on a *fixed* real dataset plus synthetic data (the setting of the augment
 # regime), not the fresh-data loop of ``mix``; no registered law cites it today.
