@@ -93,9 +93,11 @@ __all__ = [
 # Each registers its laws; regression first, the registry's (and the report's) order.
 # isort: off
 from . import linreg  # noqa: F401
+from . import linreg_ridge  # noqa: F401
 from . import gaussian  # noqa: F401
 from . import categorical  # noqa: F401
 from . import gaussian_bias  # noqa: F401
+from . import verifier  # noqa: F401
 from . import weighting  # noqa: F401
 from . import linreg_strong  # noqa: F401
 # isort: on

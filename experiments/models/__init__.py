@@ -55,4 +55,4 @@ def get_model(name: str) -> Model:
         raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}") from None
 
 
-from . import categorical, gaussian, linreg  # noqa: E402,F401  (each registers itself)
+from . import categorical, gaussian, linreg, verifier  # noqa: E402,F401  (each registers itself)
