@@ -46,7 +46,7 @@ from .verdicts_exact import Deterministic, Probability
 
 __all__ = ["NO_DECODER", "gini", "support", "fixation"]
 
-NO_DECODER = dict(temperature=1.0, top_k=None, top_p=1.0, greedy=False)
+NO_DECODER = dict(temperature=1.0, top_k=None, top_p=1.0, greedy=False, curate=1)  # curation: laws/curation.py
 _TAME = (1, 2, 5, 10, 20, 40, 60)
 # Replace at M = 10: once most seeds are absorbed (Gini and support at their floor) the rest make the
 # metric's law very skewed (pilot skewness 7.8 at n = 40): its z-score is honest only to n ~ 20.

@@ -237,6 +237,7 @@ def _register() -> None:
                                 estimator=estimator,
                                 real_resample=False,
                                 temperature=1.0,  # tempered configs: experiments/laws/gaussian_bias.py
+                                curate=1,  # curated configs: experiments/laws/curation.py
                             ),
                         )
                     )

@@ -48,8 +48,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import register_model
-from .base import Metric, Model, Rows
+from . import curation, register_model
+from .base import Metric, Model, Rows, Transform
 from .config import (
     PRECISIONS,
     ConfigError,
@@ -87,7 +87,7 @@ METRICS = (
 ) + tuple(f"downstream_T{T}" for T in DOWNSTREAM_T)
 
 
-@config_dataclass(traced=("temperature", "top_p"))
+@config_dataclass(traced=("temperature", "top_p", "reward_slope"))
 class CategoricalConfig:
     """A categorical distribution refit on counts of its own (decoded) samples.
 
@@ -104,6 +104,11 @@ class CategoricalConfig:
         top_p: keep the smallest set of most likely categories holding at least ``top_p`` of the mass
             (``(0, 1]``; 1: off).
         greedy: put all synthetic mass on the most likely category (ties to the lowest index).
+        curate: curation by a reward (Ferbach et al. 2024): each kept synthetic sample is one of
+            ``curate`` candidates drawn from the decoded fit, chosen with Luce probabilities
+            ``softmax(r)`` (:mod:`~model_collapse.experiments.models.curation`); 1: no curation.
+        reward_slope: the reward per category ``r_i = reward_slope * i / (K - 1)`` (``> 0`` prefers
+            high indices, the tail of a Zipf truth; ``< 0`` the head).
         precision: ``float64`` (default) or ``float32``.
     """
 
@@ -118,6 +123,8 @@ class CategoricalConfig:
     top_k: int | None = None
     top_p: float = 1.0
     greedy: bool = False
+    curate: int = 1
+    reward_slope: float = 1.0
     precision: str = "float64"
 
     model: ClassVar[str] = "categorical"
@@ -140,6 +147,7 @@ class CategoricalConfig:
         check_fraction("real_fraction", self.real_fraction)
         if self.regime in ("mix", "augment"):
             check_real_count(self.real_fraction, self.M, "M", "samples")
+        curation.check_curation(self, {"reward_slope": "finite"})
 
     def memory_advice(self) -> str:
         """What shrinks :meth:`memory_per_seed` (the memory planner's suggestion)."""
@@ -147,7 +155,7 @@ class CategoricalConfig:
 
     def memory_per_seed(self) -> int:
         """Bytes one seed's simulation holds at once (an estimate for chunking)."""
-        words = 10 * self.K + 3 * (self.M + 1) + len(METRICS) * self.generations
+        words = 10 * self.K + 3 * (self.M + 1) + 3 * self.M * (self.curate - 1) + len(METRICS) * self.generations
         if self.regime == "accumulate-subsample":
             words += self.generations * self.M + 2 * self.M
         return 8 * words
@@ -278,11 +286,16 @@ class Categorical(Model):
         return jnp.where(params.fitted, decode(cfg, params.p), params.p)
 
     def draw(self, cfg: CategoricalConfig, ctx: _Context, key: jax.Array, params: CatFit, rows: Rows) -> jax.Array:
-        u = jax.random.uniform(key, (rows.size,), dtype=cfg.dtype)
-        return jnp.searchsorted(_edges(self._source(cfg, params)), u, side="right", method="scan").astype(jnp.int32)
+        # Curation: rows x curate candidates, shaped (rows, curate) (curation.as_candidates).
+        u = jax.random.uniform(key, (rows.size * cfg.curate,), dtype=cfg.dtype)
+        x = jnp.searchsorted(_edges(self._source(cfg, params)), u, side="right", method="scan").astype(jnp.int32)
+        return curation.as_candidates(cfg, x)
 
     def statistics(self, cfg: CategoricalConfig, ctx: _Context, batch: jax.Array) -> jax.Array:
-        return jnp.zeros((cfg.K,), cfg.dtype).at[batch].add(1.0)
+        return jnp.zeros((cfg.K,), cfg.dtype).at[curation.kept(cfg, batch)].add(1.0)
+
+    def transforms(self, cfg: CategoricalConfig) -> tuple[Transform, ...]:
+        return curation.transforms(cfg, curation.categorical_reward)
 
     def draw_statistics(
         self, cfg: CategoricalConfig, ctx: _Context, key: jax.Array, params: CatFit, rows: Rows

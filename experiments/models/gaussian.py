@@ -49,8 +49,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine.linalg import cholesky, eigenvalues  # noqa: F401  (eigenvalues: re-exported for tests)
-from . import gaussian_weighting, register_model
-from .base import Metric, Model, Rows
+from . import curation, gaussian_weighting, register_model
+from .base import Metric, Model, Rows, Transform
 from .config import (
     PRECISIONS,
     ConfigError,
@@ -85,7 +85,7 @@ class SamplerNote(UserWarning):
     """The config chose a sampler for the user (one that works for the regime asked for)."""
 
 
-@config_dataclass(traced=("sigma2", "temperature"))
+@config_dataclass(traced=("sigma2", "temperature", "reward_center", "reward_scale"))
 class GaussianConfig:
     """A Gaussian refit generation after generation.
 
@@ -112,6 +112,12 @@ class GaussianConfig:
             (for a Gaussian density, ``p^(1/tau)`` normalised is exactly this; ``tau < 1`` is
             mode-seeking, 1 is plain sampling). Real samples, drawn from the truth, are never
             tempered. A traced parameter: one program for every value.
+        curate: curation by a reward (Ferbach et al. 2024): each kept synthetic sample is one of
+            ``curate`` candidates from the fit, chosen with Luce probabilities ``softmax(r)``
+            (:mod:`~model_collapse.experiments.models.curation`); 1 (default): no curation. Real
+            samples are never curated. Needs raw candidates: the faithful sampler.
+        reward_center: ``a`` of the reward ``r(x) = -(x - a)^T A (x - a) / 2``, the same in every coordinate.
+        reward_scale: ``A = reward_scale * I`` (``> 0``: ``A`` positive definite).
         precision: ``float64`` (default) or ``float32``.
     """
 
@@ -126,12 +132,18 @@ class GaussianConfig:
     real_weight: float | None = None
     real_resample: bool = False
     temperature: float = 1.0
+    curate: int = 1
+    reward_center: float = 0.0
+    reward_scale: float = 1.0
     precision: str = "float64"
 
     model: ClassVar[str] = "gaussian"
     CHOICES: ClassVar[dict] = {"regime": REGIMES, "estimator": ESTIMATORS, "sampler": SAMPLERS, "precision": PRECISIONS}
 
     def __post_init__(self):
+        if self.sampler is None and self.curate > 1:  # curation keeps one of K raw candidates
+            object.__setattr__(self, "sampler", "faithful")
+            warnings.warn("--curate needs raw candidates: using --sampler faithful", SamplerNote, stacklevel=4)
         if self.sampler is None:  # the model's default for this regime
             object.__setattr__(self, "sampler", "faithful" if self.regime == "accumulate-subsample" else "exact")
             if self.regime == "accumulate-subsample":
@@ -159,6 +171,11 @@ class GaussianConfig:
                 f"M must exceed dim (got M={self.M}, dim={self.dim}): the fitted covariance is singular "
                 "and its log-determinant is minus infinity"
             )
+        curation.check_curation(self, {"reward_center": "finite", "reward_scale": "positive"})
+        if self.sampler == "exact" and self.curate > 1:
+            raise ConfigError(
+                "curation keeps one of K raw candidates; the exact sampler draws none: use --sampler faithful"
+            )
         if self.sampler == "exact" and self.regime == "accumulate-subsample":
             raise ConfigError("the exact sampler draws no raw samples to subsample; use --sampler faithful")
         if self.regime in ("mix", "augment"):
@@ -171,7 +188,7 @@ class GaussianConfig:
 
     def memory_per_seed(self) -> int:
         """Bytes one seed's simulation holds at once (an estimate for chunking)."""
-        words = 6 * self.dim * self.dim + self.M * self.dim + 6 * self.generations
+        words = 6 * self.dim * self.dim + self.M * self.dim * (2 * self.curate - 1) + 6 * self.generations
         if self.regime in ("replace", "accumulate"):  # one block of generations drawn at once
             B, _ = _generation_blocks(self)
             words += 3 * B * _words_per_generation(self) + 6 * B
@@ -239,10 +256,12 @@ class Gaussian(Model):
         return truth, truth, key
 
     def draw(self, cfg: GaussianConfig, ctx: Fit, key: jax.Array, params: Fit, rows: Rows) -> Any:
-        z = jax.random.normal(key, (rows.size, cfg.dim), dtype=cfg.dtype)
-        return params.mu + params.scale * (z @ params.L.T)
+        # Curation: rows x curate candidates, shaped (rows, curate, dim) (curation.as_candidates).
+        z = jax.random.normal(key, (rows.size * cfg.curate, cfg.dim), dtype=cfg.dtype)
+        return curation.as_candidates(cfg, params.mu + params.scale * (z @ params.L.T))
 
     def statistics(self, cfg: GaussianConfig, ctx: Fit, batch: Any) -> Moments:
+        batch = curation.kept(cfg, batch)  # curation: each row's kept candidate
         mean = batch.mean(axis=0)
         centred = batch - mean
         return Moments(jnp.asarray(batch.shape[0], cfg.dtype), mean, centred.T @ centred)
@@ -263,6 +282,9 @@ class Gaussian(Model):
     def evaluate(self, cfg: GaussianConfig, ctx: Fit, params: Fit) -> dict[str, jax.Array]:
         out = _metrics_batch(cfg, params.mu[None], params.L[None], jnp.asarray(params.log_det)[None])
         return {k: v[0] for k, v in out.items()}
+
+    def transforms(self, cfg: GaussianConfig) -> tuple[Transform, ...]:
+        return curation.transforms(cfg, curation.gaussian_reward)
 
     def fast_path(self, cfg: GaussianConfig) -> Callable[[jax.Array], dict[str, jax.Array]] | None:
         if cfg.real_weight is not None:  # real and synthetic parts weighed (gaussian_weighting)

@@ -8,6 +8,7 @@ MODULES = (
     "categorical_mixing",
     "categorical_moments",
     "categorical_tails_of_zipf",
+    "curation",
     "gaussian_accumulate",
     "gaussian_augment",
     "gaussian_bias",
@@ -17,8 +18,8 @@ MODULES = (
     "gaussian_symbolic",
     "linreg",
     "linreg_augment",
-    "linreg_strong",
     "linreg_ridge",
+    "linreg_strong",
     "tails",
     "weighting",
 )
