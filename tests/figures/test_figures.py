@@ -44,6 +44,15 @@ SMALL = {
     "categorical_survival": {"K": 8, "M": 12, "generations": 4, "shown": (1, 4), "regimes": ("replace", "mix")},
     "categorical_decoders": {"K": 8, "M": 10, "generations": 4},
     "categorical_scaling": {"K": 50, "M": 20, "shown": (1, 2), "cut": 10},
+    "verifier": {
+        "d": 3,
+        "N": 4,
+        "generations": 6,
+        "verifiers": (("none", 1.0, 1.0), ("good", 0.9, 0.3)),
+        "p_values": (0.3, 0.6),
+        "sizes": (6,),
+        "marked": ("good",),
+    },
 }
 
 
