@@ -181,7 +181,7 @@ def _register() -> None:
                     predict=_accuracy,
                     perturbed=_accuracy_unverified,
                     generations=(1,),
-                    seeds=2000,
+                    seeds=4000,
                     covers=_side(rates),
                 )
             )

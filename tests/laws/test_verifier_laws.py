@@ -11,7 +11,7 @@ from model_collapse.experiments import run
 from model_collapse.experiments.laws import LAWS, check_law
 
 ALPHA = 1e-3
-SEEDS = {20: 6000, 1: 2000}  # by the config's generations: exact laws at 6,000, accuracy at 2,000
+SEEDS = {20: 6000, 1: 4000}  # by the config's generations: exact laws at 6,000, accuracy at 4,000
 VERIFIER = [law for law in LAWS.values() if law.id.startswith("verifier/")]
 TOTAL = sum(len(law.generations) for law in VERIFIER)
 PARAMS = [
