@@ -96,6 +96,7 @@ from . import linreg  # noqa: F401
 from . import linreg_ridge  # noqa: F401
 from . import gaussian  # noqa: F401
 from . import categorical  # noqa: F401
+from . import curation  # noqa: F401
 from . import gaussian_bias  # noqa: F401
 from . import verifier  # noqa: F401
 from . import weighting  # noqa: F401

@@ -15,6 +15,7 @@ __all__ = [
     "ALEMOHAMMAD_BIAS",
     "BERTRAND",
     "DEY_DONOHO",
+    "FERBACH",
     "DOHMATOB",
     "GERSTGRASSER",
     "KAZDAN",
@@ -171,6 +172,19 @@ ALEMOHAMMAD_BIAS = dataclasses.replace(
     theorem="The Gaussian model with sampling bias lambda: synthetic samples from N(mu_t, lambda Sigma_t), so "
     "E[Sigma_t | Sigma_{t-1}] = lambda Sigma_{t-1} in the fully synthetic loop (sampling bias speeds the collapse "
     "of the covariance); the fresh data loop's limiting distance and effective sample size",
+)
+# Curation by a reward: the curation laws' reference (experiments/laws/curation.py).
+FERBACH = Reference(
+    key="ferbach2024curated",
+    authors="Ferbach, Damien and Bertrand, Quentin and Bose, Avishek Joey and Gidel, Gauthier",
+    year=2024,
+    title="Self-Consuming Generative Models with Curated Data Provably Optimize Human Preferences",
+    venue="Advances in Neural Information Processing Systems 37 (NeurIPS 2024)",
+    theorem="Curation by a Bradley-Terry/Luce choice among K samples: as K -> oo the update is the exponential tilt "
+    "p_{t+1} = p_t e^r / E_{p_t} e^r, which raises the expected reward; with real data in every generation the loop "
+    "is stable",
+    arxiv="2407.09499",
+    entry="inproceedings",
 )
 # Retraining on a *fixed* real dataset plus synthetic data (the setting of the augment
 # regime), not the fresh-data loop of ``mix``; no registered law cites it today.

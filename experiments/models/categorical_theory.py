@@ -16,7 +16,8 @@ With a decoder the curves are the infinite-sample path (``M -> oo``), labelled
 ``decode`` of the previous one (replace: ``decode(p_{n-1})``; mix and augment: ``f p0 + (1 - f)
 decode(p_{n-1})``; accumulate and accumulate-subsample: ``((n-1) p_{n-1} + decode(p_{n-1}))/n``),
 with every metric evaluated on that path; except greedy under replace, whose generation ``n >= 2``
-is a point mass at any ``M`` (``absorbed`` = 1 exactly).
+is a point mass at any ``M`` (``absorbed`` = 1 exactly). Curation (``curate > 1``) is treated as a
+decoder: ``decode`` is followed by the kept sample's law among ``curate`` candidates (:func:`curated_law`).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def truth(cfg: Any) -> np.ndarray:
 
 
 def decoded(cfg: Any) -> bool:
-    """Whether ``cfg`` decodes its synthetic samples at all."""
-    return cfg.temperature != 1.0 or cfg.top_k is not None or cfg.top_p < 1.0 or cfg.greedy
+    """Whether ``cfg`` decodes (or curates, :mod:`.curation`) its synthetic samples at all."""
+    return cfg.temperature != 1.0 or cfg.top_k is not None or cfg.top_p < 1.0 or cfg.greedy or cfg.curate > 1
 
 
 def decoder(cfg: Any) -> dict[str, Any]:
@@ -48,6 +49,14 @@ def decoder(cfg: Any) -> dict[str, Any]:
     return dict(
         temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p if cfg.top_p < 1 else None, greedy=cfg.greedy
     )
+
+
+def curated_law(cfg: Any, q: np.ndarray) -> np.ndarray:
+    """A sample kept among ``cfg.curate`` candidates from ``q``: its law (:func:`~...theory.curation.luce_map`)."""
+    from ...theory.curation import luce_map
+    from .curation import reward_vector
+
+    return luce_map(q, reward_vector(cfg), cfg.curate)
 
 
 def limit_path(cfg: Any, generations: int) -> np.ndarray:
@@ -61,6 +70,8 @@ def limit_path(cfg: Any, generations: int) -> np.ndarray:
     for n in range(1, generations + 1):
         if n > 1:
             q = decode(p, **decoder(cfg))
+            if cfg.curate > 1:  # the kept sample's law among curate candidates (theory.curation.luce_map)
+                q = curated_law(cfg, q)
             if cfg.regime in ("accumulate", "accumulate-subsample"):
                 p = ((n - 1) * p + q) / n
             else:

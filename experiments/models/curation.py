@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .base import Transform
 from .config import ConfigError, check_positive_int
@@ -49,6 +50,7 @@ __all__ = [
     "gaussian_reward",
     "kept",
     "luce_choice",
+    "reward_vector",
     "transforms",
 ]
 
@@ -88,6 +90,11 @@ def categorical_reward(cfg: Any, x: jax.Array) -> jax.Array:
     """``r_i = reward_slope * i / (K - 1)`` for category indices ``x`` (any shape)."""
     slope = jnp.asarray(cfg.reward_slope, cfg.dtype)
     return slope * x.astype(cfg.dtype) / (cfg.K - 1)
+
+
+def reward_vector(cfg: Any) -> np.ndarray:
+    """The categorical model's rewards ``r_i = reward_slope * i / (K - 1)`` as a NumPy vector (theory's input)."""
+    return cfg.reward_slope * np.arange(cfg.K) / (cfg.K - 1)
 
 
 def luce_choice(key: jax.Array, rewards: jax.Array) -> jax.Array:

@@ -141,6 +141,7 @@ class GaussianConfig:
     CHOICES: ClassVar[dict] = {"regime": REGIMES, "estimator": ESTIMATORS, "sampler": SAMPLERS, "precision": PRECISIONS}
 
     def __post_init__(self):
+        curation.check_curation(self, {"reward_center": "finite", "reward_scale": "positive"})
         if self.sampler is None and self.curate > 1:  # curation keeps one of K raw candidates
             object.__setattr__(self, "sampler", "faithful")
             warnings.warn("--curate needs raw candidates: using --sampler faithful", SamplerNote, stacklevel=4)
@@ -171,7 +172,6 @@ class GaussianConfig:
                 f"M must exceed dim (got M={self.M}, dim={self.dim}): the fitted covariance is singular "
                 "and its log-determinant is minus infinity"
             )
-        curation.check_curation(self, {"reward_center": "finite", "reward_scale": "positive"})
         if self.sampler == "exact" and self.curate > 1:
             raise ConfigError(
                 "curation keeps one of K raw candidates; the exact sampler draws none: use --sampler faithful"
@@ -301,6 +301,8 @@ class Gaussian(Model):
     def theory_kinds(self, cfg: GaussianConfig) -> dict[str, str | None]:
         from ...theory import gaussian as theory_gaussian
 
+        if cfg.curate > 1:  # curation: no closed form over generations (laws/curation.py: one step)
+            return {m: None for m in METRICS}
         if cfg.real_weight is not None:
             return gaussian_weighting.theory_kinds(cfg)
         if cfg.temperature != 1.0:  # sampling bias: the tempered recursions (theory.gaussian.bias)
@@ -401,6 +403,8 @@ def theory(cfg: GaussianConfig, generations: np.ndarray, convention: str = "fit"
     if convention not in ("fit", "downstream"):
         raise ConfigError(f"unknown convention {convention!r}; choose one of: fit, downstream")
     n = np.asarray(generations) + (1 if convention == "downstream" else 0)
+    if cfg.curate > 1:  # curation: no closed form over generations (theory.curation_gaussian: one step)
+        return {m: None for m in METRICS}
     if cfg.real_weight is not None:  # real and synthetic parts weighed (theory.weighting)
         return gaussian_weighting.theory(cfg, n)
     if cfg.temperature != 1.0:  # sampling bias (theory.gaussian.bias); none with real_resample

@@ -389,7 +389,7 @@ def test_references_are_proper_bibtex_and_mix_cites_the_fresh_data_loop():
         if "/mix/" in law.id:
             assert ref.key == "alemohammad2024mad" and ref.arxiv == "2307.01850"
     # Bertrand et al.'s setting reuses the same real data: only the augment laws cite it.
-    bertrand = {law.id for law in LAWS.values() if "Bertrand" in law.reference.authors}
+    bertrand = {law.id for law in LAWS.values() if law.reference.key == "bertrand2024stability"}  # not Ferbach et al.
     assert bertrand and all("/augment/" in law_id for law_id in bertrand), bertrand
     # The same in theory's own table: mix is the fresh-data loop, never Bertrand et al.'s setting.
     from model_collapse.theory.gaussian.laws import _law_rows
