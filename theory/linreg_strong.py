@@ -23,6 +23,8 @@ at a fixed synthetic share.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
@@ -155,6 +157,11 @@ def _args(T_: ArrayLike, d_: int, real_fraction: float, sigma2_: float, C2_: flo
     return T_, (1 - real_fraction) * T_
 
 
+@functools.cache
+def _exact_numeric():
+    return sp.lambdify((n, n2, d, C2, sigma2), derive_strong_collapse()["exact"], "numpy")
+
+
 def exact_test_error(T_: ArrayLike, d_: int, real_fraction: float, sigma2_: float, C2_: float) -> np.ndarray:
     """``E||w_hat - w*||^2`` over Gaussian designs, noise and shifts (exact; :func:`derive_strong_collapse`).
 
@@ -163,7 +170,7 @@ def exact_test_error(T_: ArrayLike, d_: int, real_fraction: float, sigma2_: floa
         d_: features. real_fraction: ``p1``. sigma2_: label noise. C2_: ``E||delta||^2``.
     """
     T_, n2_ = _args(T_, d_, real_fraction, sigma2_, C2_)
-    f = sp.lambdify((n, n2, d, C2, sigma2), derive_strong_collapse()["exact"], "numpy")
+    f = _exact_numeric()
     return np.asarray(f(T_, n2_, float(d_), float(C2_), float(sigma2_)), np.float64) * np.ones_like(T_)
 
 

@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 from model_collapse import figures
 from model_collapse.experiments.models.config import ConfigError
-from model_collapse.figures import categorical, gaussian, linreg
+from model_collapse.figures import categorical, gaussian, linreg, linreg_strong, weighting
 
 SEEDS = 64
 
@@ -41,6 +41,8 @@ SMALL = {
         "regimes": ("replace", "accumulate"),
         "estimators": ("unbiased",),
     },
+    "weighting_golden": {"M": 8, "real_fractions": (0.5,), "weights": (), "generations": 6},
+    "linreg_strong": {"d": 2, "synthetic_shares": (0.5,), "n_values": (8,)},
     "categorical_survival": {"K": 8, "M": 12, "generations": 4, "shown": (1, 4), "regimes": ("replace", "mix")},
     "categorical_decoders": {"K": 8, "M": 10, "generations": 4},
     "categorical_scaling": {"K": 50, "M": 20, "shown": (1, 2), "cut": 10},
@@ -72,7 +74,13 @@ def _rc():
 
 
 def test_registry_is_the_union_of_the_model_modules():
-    assert figures.FIGURES == {**linreg.FIGURES, **gaussian.FIGURES, **categorical.FIGURES}
+    assert figures.FIGURES == {
+        **linreg.FIGURES,
+        **gaussian.FIGURES,
+        **categorical.FIGURES,
+        **linreg_strong.FIGURES,
+        **weighting.FIGURES,
+    }
     assert set(SMALL) == set(figures.FIGURES), "give each registered figure small settings in SMALL"
 
 
