@@ -166,7 +166,8 @@ def test_help_shows_metavars_choices_and_defaults(capsys):
     assert "features (default: 32)" in out and "(default: replace)" in out and "accumulate-subsample" in out
     assert "(default: unbiased)" in out and "(default: 4000)" in out
     # The sampler's default differs by model, and the help says which and why.
-    assert "the default differs by model (categorical: counts, gaussian: exact, linreg: faithful)" in out
+    models = "categorical: counts, gaussian: exact, linreg: faithful, verifier: exact"
+    assert f"the default differs by model ({models})" in out
     assert "linreg uses faithful by default: raw rows" in out and "gaussian uses exact by default" in out
     # verify: the config options, the statuses, Holm; figures: where they go by default.
     assert "each law's own config" in out and "--generations-checked N" in out and "Holm" in out
