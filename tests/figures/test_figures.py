@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 from model_collapse import figures
 from model_collapse.experiments.models.config import ConfigError
-from model_collapse.figures import categorical, gaussian, linreg, linreg_strong, weighting
+from model_collapse.figures import categorical, gaussian, gaussian_mad, linreg, linreg_strong, weighting
 
 SEEDS = 64
 
@@ -40,6 +40,15 @@ SMALL = {
         "generations": 6,
         "regimes": ("replace", "accumulate"),
         "estimators": ("unbiased",),
+    },
+    # 1-D, M = 20, a quarter real, 20 generations: the program of the tempered mix law's default test.
+    "gaussian_mad_trajectories": {"dim": 1, "n_real": 5, "n_synthetic": 15, "generations": 20},
+    "gaussian_mad_phase": {
+        "n_real": (5,),
+        "n_synthetic": (15,),
+        "temperatures": (0.8, 1.0),
+        "window": 5,
+        "generations": 20,
     },
     "weighting_golden": {"M": 8, "real_fractions": (0.5,), "weights": (), "generations": 6},
     "linreg_strong": {"d": 2, "synthetic_shares": (0.5,), "n_values": (8,)},
@@ -80,6 +89,7 @@ def test_registry_is_the_union_of_the_model_modules():
         **categorical.FIGURES,
         **linreg_strong.FIGURES,
         **weighting.FIGURES,
+        **gaussian_mad.FIGURES,
     }
     assert set(SMALL) == set(figures.FIGURES), "give each registered figure small settings in SMALL"
 
