@@ -90,8 +90,12 @@ def _accuracy_unverified(cfg, n):  # wrong: no verifier (phi = psi), breakdown a
 
 
 def accuracy_tolerance(cfg: VerifierConfig) -> float:
-    """``2 |c2| / accuracy_equivalent`` at ``D = G N``: twice the delta method's second-order term, relative."""
-    D = data_size(cfg, cfg.generations)
+    """``2 |c2| / accuracy_equivalent`` at ``D = N`` (generation 1): twice the delta method's second-order term.
+
+    Relative to the prediction. Generation 1 has the fewest points, so a check at a later
+    generation of the same config (a larger ``D``, a smaller bias) is allowed at least as much.
+    """
+    D = float(cfg.N)
     c2 = tv.accuracy_correction(D, cfg.d, cfg.mu_norm, **_rates(cfg))
     return float(2.0 * abs(c2) / tv.accuracy_equivalent(D, cfg.d, cfg.mu_norm, **_rates(cfg)))
 
