@@ -224,7 +224,7 @@ def ridge_chain_given_X(
     var = sp.lambdify((r, q, n), laws.variance.rewrite(sp.Piecewise), "numpy")
     out = []
     for kk in np.atleast_1d(k):
-        v = np.where(rr < 1, np.asarray(var(np.minimum(rr, 1 - 1e-300), qq, kk)), kk * qq)
+        v = np.where(rr < 1, np.asarray(var(np.where(rr < 1, rr, 0.5), qq, kk)), kk * qq)  # r = 1: OLS
         shrink = 1 - rr**kk  # -mean/w along each direction
         if w_star is None:
             bias = np.sum(np.diag(St) * shrink**2) / gram.shape[0]
