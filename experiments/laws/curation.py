@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -72,7 +74,7 @@ def _chain_means(M: int, k: int, pi: float, rho: float, K: float, G: int) -> np.
     return np.array(out)
 
 
-def two_category_chain(K: float | None = None):
+def two_category_chain(K: float | None = None) -> Callable[[Any, ArrayLike], np.ndarray]:
     """``(cfg, n) -> E p_{n,0}`` under ``mix`` with two categories, from the count's exact chain.
 
     ``K``: the candidates per kept sample (``None``: the config's ``curate``; ``INFINITE``: the tilt).
@@ -91,7 +93,7 @@ def two_category_chain(K: float | None = None):
     return predict
 
 
-def categorical_one_step(K: float | None = None, tilt: bool = False):
+def categorical_one_step(K: float | None = None, tilt: bool = False) -> Callable[[Any, ArrayLike], np.ndarray]:
     """``(cfg, n) -> E p_{n,0}`` at ``n`` in {1, 2} under replace: generation 2 a curated step, exactly.
 
     ``tilt``: the ``K -> oo`` map instead (the twin of the finite-``K`` law, the target of the limit);
@@ -112,7 +114,7 @@ def categorical_one_step(K: float | None = None, tilt: bool = False):
     return predict
 
 
-def gaussian_one_step(metric: str, K: float | None = None):
+def gaussian_one_step(metric: str, K: float | None = None) -> Callable[[Any, ArrayLike], np.ndarray]:
     """``(cfg, n) -> E metric_n`` at ``n = 1`` (real, uncurated) and ``n = 2`` (one curated step, by quadrature)."""
 
     def predict(cfg, n):
