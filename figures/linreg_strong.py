@@ -36,7 +36,7 @@ def strong(
     shift: float = 1.0,
     sigma2: float = 1.0,
     synthetic_shares: Sequence[float] = (0.0, 0.01, 0.1, 0.5),
-    n_values: Sequence[int] = (100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000),
+    n_values: Sequence[int] = (100, 1000, 10_000, 100_000, 1_000_000),
 ) -> list[Path]:
     """Test error against rows ``n`` for synthetic shares ``p2`` (one OLS fit; the exact sampler).
 

@@ -36,7 +36,7 @@ def golden(
     *,
     M: int = 20,
     real_fractions: Sequence[float] = (0.2, 0.5, 0.8),
-    weights: Sequence[float] = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9),
+    weights: Sequence[float] = (0.2, 0.4, 0.6, 0.8),
     generations: int = 120,
 ) -> list[Path]:
     """Stationary error of the weighted Gaussian mean against the real weight ``w``.
