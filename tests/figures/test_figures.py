@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 from model_collapse import figures
 from model_collapse.experiments.models.config import ConfigError
-from model_collapse.figures import categorical, gaussian, gaussian_mad, linreg, linreg_strong, weighting
+from model_collapse.figures import categorical, gaussian, gaussian_mad, linreg, linreg_strong, verifier, weighting
 
 SEEDS = 64
 
@@ -91,6 +91,7 @@ def test_registry_is_the_union_of_the_model_modules():
         **linreg_strong.FIGURES,
         **weighting.FIGURES,
         **gaussian_mad.FIGURES,
+        **verifier.FIGURES,
     }
     assert set(SMALL) == set(figures.FIGURES), "give each registered figure small settings in SMALL"
 
