@@ -55,7 +55,7 @@ SMALL = {
     "categorical_survival": {"K": 8, "M": 12, "generations": 4, "shown": (1, 4), "regimes": ("replace", "mix")},
     "categorical_decoders": {"K": 8, "M": 10, "generations": 4},
     "categorical_scaling": {"K": 50, "M": 20, "shown": (1, 2), "cut": 10},
-    "curation": {"M": 8, "K_values": (1, 4), "generations": 4},
+    "curation": {"M": 8, "K_values": (4,), "generations": 3},
     "verifier": {
         "d": 3,
         "N": 4,
