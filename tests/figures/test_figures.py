@@ -50,8 +50,16 @@ SMALL = {
         "window": 5,
         "generations": 20,
     },
-    "weighting_golden": {"M": 8, "real_fractions": (0.5,), "weights": (), "generations": 6},
-    "linreg_strong": {"d": 2, "synthetic_shares": (0.5,), "n_values": (8,)},
+    # the programs of the default law checks of tests/laws/test_{weighting,linreg_strong}_laws.py (compiled once)
+    "weighting_golden": {
+        "M": 20,
+        "dim": 4,
+        "sampler": "faithful",
+        "real_fractions": (0.5,),
+        "weights": (),
+        "generations": 10,
+    },
+    "linreg_strong": {"d": 8, "synthetic_shares": (0.25,), "n_values": (40,)},
     "categorical_survival": {"K": 8, "M": 12, "generations": 4, "shown": (1, 4), "regimes": ("replace", "mix")},
     "categorical_decoders": {"K": 8, "M": 10, "generations": 4},
     "categorical_scaling": {"K": 50, "M": 20, "shown": (1, 2), "cut": 10},

@@ -30,7 +30,8 @@ def _check(law, seeds, **changes):
 
 
 def test_golden_ratio_transient_agrees_and_its_twin_is_rejected():
-    # the faithful sampler compiles in half the time of the exact one (whose law the slow tests check)
+    # the faithful sampler compiles in half the time of the exact one (whose law the slow tests check); the
+    # figure test's small settings run this same program
     _check(LAWS["gaussian/mix/weighted/mean"], 2000, sampler="faithful", generations=10)
 
 
