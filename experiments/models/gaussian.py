@@ -327,6 +327,7 @@ class Gaussian(Model):
             GaussianConfig(dim=2, M=8, generations=5, regime="augment", real_fraction=0.25),
             GaussianConfig(dim=2, M=6, generations=5, regime="accumulate-subsample", sampler="faithful"),
             GaussianConfig(dim=2, M=8, generations=5, regime="augment", real_fraction=0.25, real_resample=True),
+            GaussianConfig(dim=2, M=8, generations=5, regime="replace", temperature=0.7),  # sampling bias
         )
 
     def laws(self) -> list[Any]:
