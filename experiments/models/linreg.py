@@ -385,8 +385,9 @@ class LinReg(Model):
 
     def figures(self) -> Mapping[str, Callable[..., Any]]:
         from ...figures import linreg as figures_linreg
+        from ...figures import linreg_ridge as figures_ridge
 
-        return getattr(figures_linreg, "FIGURES", {})
+        return {**getattr(figures_linreg, "FIGURES", {}), **figures_ridge.FIGURES}
 
 
 register_model(LinReg())

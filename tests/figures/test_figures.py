@@ -15,7 +15,16 @@ import matplotlib
 import pytest
 from model_collapse import figures
 from model_collapse.experiments.models.config import ConfigError
-from model_collapse.figures import categorical, gaussian, gaussian_mad, linreg, linreg_strong, verifier, weighting
+from model_collapse.figures import (
+    categorical,
+    gaussian,
+    gaussian_mad,
+    linreg,
+    linreg_ridge,
+    linreg_strong,
+    verifier,
+    weighting,
+)
 
 SEEDS = 64
 
@@ -60,6 +69,8 @@ SMALL = {
         "generations": 10,
     },
     "linreg_strong": {"d": 8, "synthetic_shares": (0.25,), "n_values": (40,)},
+    "linreg_scaling": {"d": 4, "T0": 12, "n_values": (1,), "T_curve": (6, 10), "T_points": (8,)},
+    "linreg_optimal_ridge": {"d": 4, "T": 8, "T0": 12, "n_curves": (1,), "ridges": (), "n_max": 2},
     "categorical_survival": {"K": 8, "M": 12, "generations": 4, "shown": (1, 4), "regimes": ("replace", "mix")},
     "categorical_decoders": {"K": 8, "M": 10, "generations": 4},
     "categorical_scaling": {"K": 50, "M": 20, "shown": (1, 2), "cut": 10},
@@ -97,6 +108,7 @@ def test_registry_is_the_union_of_the_model_modules():
         **gaussian.FIGURES,
         **categorical.FIGURES,
         **linreg_strong.FIGURES,
+        **linreg_ridge.FIGURES,
         **weighting.FIGURES,
         **gaussian_mad.FIGURES,
         **verifier.FIGURES,
