@@ -98,3 +98,21 @@ def test_bad_input_exits_2_with_one_line(capsys, model, argv, message):
     out, err = capsys.readouterr()
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("collapse: error: ") and message in err, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        GaussianConfig(dim=2, M=6, generations=3, regime="mix", curate=3, reward_center=1.0, sampler="faithful"),
+        CategoricalConfig(K=5, M=8, generations=3, regime="accumulate-subsample", curate=4, reward_slope=-1.0),
+    ],
+    ids=["gaussian-mix", "categorical-subsample"],
+)
+def test_curated_runs_do_not_depend_on_chunking(cfg):
+    from model_collapse.experiments import run
+
+    a = run(cfg, 48, seed=3, progress=False, quantiles=(), chunk_size=16)
+    b = run(cfg, 48, seed=3, progress=False, quantiles=(), chunk_size=48)
+    for name in a.metrics:
+        np.testing.assert_array_equal(a.metrics[name].mean, b.metrics[name].mean)
