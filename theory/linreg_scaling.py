@@ -84,7 +84,7 @@ def clean_error_de(lam: float, eigs: np.ndarray, w2: np.ndarray, T: int, sigma2:
 def downstream_error_de(
     n: ArrayLike, lam: float, eigs: np.ndarray, w2: np.ndarray, T: int, sigma2: float, T0: int, sigma0_2: float
 ) -> np.ndarray:
-    """``E_test(n) ~ clean(lambda) + n sigma0^2/(T0 - d - 1) F(lambda)``: ``n`` OLS generators, a ridge downstream fit."""
+    """``E_test(n) ~ clean(lambda) + n sigma0^2/(T0 - d - 1) F(lambda)``: ``n`` OLS generators, then a ridge fit."""
     d = len(eigs)
     if T0 <= d + 1:
         raise ValueError(f"OLS generators need T0 > d + 1 (got T0={T0}, d={d})")

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine.linalg import cho_solve, cholesky, lstsq
-from . import register_model
+from . import linreg_sources, register_model
 from .base import Metric, Model, Rows
 from .config import (
     PRECISIONS,
@@ -63,9 +63,8 @@ from .linreg_chain import (
     gen_rows,
     target,
 )
-from .linreg_theory import _no_closed_form, extended_theory, shared_design_trace_inverse, skewness, theory
-from . import linreg_sources
 from .linreg_sources import SOURCES, check_sources, uses_sources
+from .linreg_theory import _no_closed_form, extended_theory, shared_design_trace_inverse, skewness, theory
 from .regimes import REGIMES
 from .samplers import least_squares_subsample
 
