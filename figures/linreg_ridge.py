@@ -129,13 +129,13 @@ def optimal_ridge(
     sigma2: float = 0.25,
     sigma0_2: float = 1.0,
     n_curves: Sequence[int] = (1, 4, 16),
-    ridges: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
+    ridges: Sequence[float] = (0.001, 0.01, 0.1, 1.0, 10.0),
     n_max: int = 32,
 ) -> list[Path]:
     """The ridge minimising the error grows with the number of generators ``n``.
 
     Left: the error against ``lambda`` for several ``n`` (deterministic equivalent, the optimum
-    marked; simulation at a few ``lambda``, all ``n`` from one chain). Right: ``lambda*(n)``.
+    marked by a star; simulation at a few ``lambda``, all ``n`` from one chain). Right: ``lambda*(n)``.
 
     Args:
         outdir: the folder to write ``linreg_optimal_ridge.{pdf,png}`` into.
@@ -153,14 +153,17 @@ def optimal_ridge(
     eigs, w2 = eigenvalues(probe), target_vector(probe) ** 2
     fig = style.figure((7.0, 2.6))
     left, right = fig.subplots(1, 2)
-    grid = np.geomspace(min(ridges) / 3, max(ridges) * 3, 60)
+    fig.subplots_adjust(wspace=0.4)
+    stars = {n: lr.optimal_ridge(n, eigs, w2, T, sigma2, T0, sigma0_2) for n in n_curves}
+    lams = [*ridges, *(lam for lam, _ in stars.values())]
+    grid = np.geomspace(min(lams) / 3, max(lams) * 3, 60)
     sims = {lam: run(_config(d, T, T0, max(n_curves), lam, decay, target_decay, sigma2, sigma0_2), seeds, 0,
                      progress=progress) for lam in ridges}  # fmt: skip
     for k, n in enumerate(n_curves):
         color = style.PALETTE[k % len(style.PALETTE)]
         curve = [float(lr.downstream_error_de(n, lam, eigs, w2, T, sigma2, T0, sigma0_2)) for lam in grid]
         left.plot(grid, curve, color=color, label=f"n = {n}")
-        lam_star, err_star = lr.optimal_ridge(n, eigs, w2, T, sigma2, T0, sigma0_2)
+        lam_star, err_star = stars[n]
         left.plot([lam_star], [err_star], color=color, marker="*", markersize=7, linestyle="none")
         for lam, res in sims.items():
             _point(left, lam, res, n, color)
