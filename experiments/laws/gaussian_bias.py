@@ -6,8 +6,8 @@ from generation 2 on. Each prediction calls
 :func:`model_collapse.theory.gaussian.tempered_predict` (the tempered recursions of
 :mod:`model_collapse.theory.gaussian.bias`, derived here) with the config's ``dim``, ``M``,
 ``sigma2``, ``temperature`` and (mix, augment) ``real_fraction``, so a law covers every
-temperature of its regime and estimator; it is registered at ``tau = 0.8`` (ids end in
-``/tau0.8``). Laws at ``tau = 1`` are the untempered ones of :mod:`.gaussian`.
+temperature of its regime and estimator; it is registered at ``tau = 0.8`` (ids carry a
+``tau0.8`` segment after the estimator). Laws at ``tau = 1`` are the untempered ones of :mod:`.gaussian`.
 
 Wrong twins: under replace, "the first fit's real data is tempered too" (the temperature's
 exponent off by one, ``tau^n`` for ``tau^(n-1)``: the indexing trap of a loop whose first
@@ -168,7 +168,7 @@ def _register() -> None:
                         perturbed = untempered(metric, regime, estimator)
                     register_law(
                         Law(
-                            id=f"gaussian/{regime}/{estimator}/{metric}/dim{dim}/tau{TAU:g}",
+                            id=f"gaussian/{regime}/{estimator}/tau{TAU:g}/{metric}/dim{dim}",
                             title=f"{formula(metric, regime, estimator, dim)} ({regime}, {estimator} covariance, "
                             "temperature tau)",
                             reference=ALEMOHAMMAD_BIAS,

@@ -88,7 +88,7 @@ def _shifted(**values: Any):
 
 
 _STATEMENT = (
-    "the setting of Section 3 (n1 real rows from w1, n2 rows from a fixed shifted w2 = w1 + delta, one OLS fit); "
+    "setting of Section 3 (n1 real rows from w1, n2 rows from a fixed shifted w2 = w1 + delta, one OLS fit); "
     "the paper states the proportional limit (Corollary 1); the exact finite-n expectation is derived here"
 )
 _COROLLARY = "Corollary 1, eq. (11): E_test ~ sigma^2 phi/(1-phi) + (p2^2 + p2 p1 phi/(1-phi)) c^2 as d/n -> phi"

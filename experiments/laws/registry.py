@@ -270,10 +270,20 @@ def register_law(law: Law) -> Law:
 
 
 def select_laws(patterns: list[str] | None = None) -> list[Law]:
-    """Laws whose id matches any glob pattern or starts with any prefix (all when ``patterns`` is empty)."""
+    """Laws whose id matches any glob pattern or starts with any prefix (all when ``patterns`` is empty).
+
+    A pattern that is a law's id names that law only, not the laws whose ids it prefixes
+    (``categorical/replace/support`` is not ``categorical/replace/support-poisson/M50``).
+    """
     if not patterns:
         return list(LAWS.values())
-    chosen = [law for law in LAWS.values() if any(fnmatch.fnmatch(law.id, p) or law.id.startswith(p) for p in patterns)]
+
+    def matches(law_id: str, pattern: str) -> bool:
+        if pattern in LAWS:
+            return law_id == pattern
+        return fnmatch.fnmatch(law_id, pattern) or law_id.startswith(pattern)
+
+    chosen = [law for law in LAWS.values() if any(matches(law.id, p) for p in patterns)]
     if not chosen:
         import difflib
 

@@ -107,12 +107,12 @@ def _weighted(model: str, **values: Any) -> Callable:
 
 
 _STATEMENT = (
-    "the fresh-data loop with weight w on n real and 1-w on m = n/k synthetic samples per round (He, Xu & Cheng "
-    "2025, arXiv 2502.18049, the Gaussian mean's stationary error and its golden-ratio optimum w*(k)); "
+    "setting of He, Xu & Cheng 2025: the fresh-data loop with weight w on n real and 1-w on m = n/k synthetic "
+    "samples per round (they state the Gaussian mean's stationary error and its golden-ratio optimum w*(k)); "
     "the transient at every generation is derived here from the one-step recursion"
 )
 _REGRESSION = (
-    "the authors' regression experiment (per-row weights w/n real, (1-w)/m synthetic); derived here: exact "
+    "setting of He, Xu & Cheng 2025's regression experiment (per-row weights w/n real, (1-w)/m synthetic); exact "
     "given the design (pencil eigenvalues), the Gaussian law with sigma2 d as n, m -> oo"
 )
 

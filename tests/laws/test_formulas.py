@@ -79,9 +79,14 @@ def _by_hand(metric, regime, estimator, dim, real_fraction):
     }[metric]
 
 
-# the tempered laws (ids ending in /tau0.8) have formulas of their own: tests/laws/test_gaussian_bias_laws.py
+# the tempered laws (ids with a /tau0.8/ segment) have formulas of their own: tests/laws/test_gaussian_bias_laws.py
 GAUSSIAN = [
-    law for law in LAWS.values() if law.model == "gaussian" and law.config.temperature == 1.0 and law.config.curate == 1
+    law
+    for law in LAWS.values()
+    if law.model == "gaussian"
+    and law.config.temperature == 1.0
+    and law.config.curate == 1
+    and law.config.real_weight is None
 ]
 
 

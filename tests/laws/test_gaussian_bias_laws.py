@@ -1,4 +1,4 @@
-"""The sampling-bias laws (``gaussian/.../tau0.8``): formulas, agreement with simulation, wrong twins rejected.
+"""The sampling-bias laws (``gaussian/REGIME/ESTIMATOR/tau0.8/...``): formulas, simulation, wrong twins rejected.
 
 By default one config per family (replace, mix, augment; 1-D, small, few generations),
 every law of the family checked there with the registry's verdict at a Bonferroni-corrected
@@ -16,7 +16,7 @@ from model_collapse.experiments.laws.gaussian_bias import TAU, formula
 from model_collapse.theory import gaussian as tg
 
 ALPHA = 1e-3
-BIAS = [law for law in LAWS.values() if law.id.endswith(f"/tau{TAU:g}")]
+BIAS = [law for law in LAWS.values() if f"/tau{TAU:g}/" in law.id]
 
 # One 1-D config per family: the registered config cut to 20 generations, the same programs as the untempered
 # laws' default test (tests/models/test_gaussian.py; the temperature is a traced parameter, so a tempered config
@@ -53,12 +53,12 @@ def test_the_registry_has_every_tempered_law_and_each_title_states_its_formula()
 
 def test_replace_titles_are_the_issues_formulas():
     """E Sigma_n = tau^(n-1) Sigma and E||mu_n - mu||^2 = tr Sigma [1/M + sum_{k=2..n} tau^(k-1)/M] (unbiased)."""
-    law = LAWS[f"gaussian/replace/unbiased/mean_sq_error/dim1/tau{TAU:g}"]
+    law = LAWS[f"gaussian/replace/unbiased/tau{TAU:g}/mean_sq_error/dim1"]
     cfg = law.config
     n = np.arange(1, 9)
     want = cfg.sigma2 * np.array([1 / cfg.M + sum(TAU ** (k - 1) / cfg.M for k in range(2, g + 1)) for g in n])
     np.testing.assert_allclose(law.predict(cfg, n), want, rtol=1e-12)
-    var = LAWS[f"gaussian/replace/unbiased/variance/dim3/tau{TAU:g}"]
+    var = LAWS[f"gaussian/replace/unbiased/tau{TAU:g}/variance/dim3"]
     np.testing.assert_allclose(var.predict(var.config, n), TAU ** (n - 1.0), rtol=1e-12)
 
 

@@ -31,7 +31,7 @@ SEEDS = {1: 12_000, 3: 4_608}
 # and its twin (the other estimator) separates only there: the replace configs in 1-D run at the W2 laws' own
 # default count.
 W2_SEEDS = LAWS["gaussian/replace/unbiased/w2_sq/dim1"].seeds
-# the tempered laws (ids ending in /tau0.8) are checked in tests/laws/test_gaussian_bias_laws.py
+# the tempered laws (ids with a /tau0.8/ segment) are checked in tests/laws/test_gaussian_bias_laws.py
 GAUSSIAN = [law for law in LAWS.values() if law.id.startswith("gaussian/") and law.config.temperature == 1.0]
 TOTAL = sum(len(law.generations) for law in GAUSSIAN)
 

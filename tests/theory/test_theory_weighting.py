@@ -37,7 +37,10 @@ def test_gaussian_mean_error_is_the_solved_recursion(w, estimator):
         rn, rm = (1, 1) if estimator == "unbiased" else ((n - 1) / n, (m - 1) / m)
         f = sp.lambdify((W.t, W.w, W.n_r, W.m_s, W.sigma2, W.D, W.r_n, W.r_m), W.derive_gaussian_weighting()["a"])
         np.testing.assert_allclose(
-            f(t, w, n, m, sigma2, dim, rn, rm), W.gaussian_mean_error(t, w, n, m, sigma2, dim, estimator), rtol=1e-9, atol=1e-12
+            f(t, w, n, m, sigma2, dim, rn, rm),
+            W.gaussian_mean_error(t, w, n, m, sigma2, dim, estimator),
+            rtol=1e-9,
+            atol=1e-12,
         )
 
 
