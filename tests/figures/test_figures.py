@@ -114,7 +114,24 @@ def test_signature(name):
         assert p.name in figures.FIGURES[name].__doc__, f"{name}: document {p.name}"
 
 
-@pytest.mark.parametrize("name", list(figures.FIGURES))
+# The default suite renders these (the cheapest of each figure module at its small settings, most of them on
+# programs the law tests compile); every figure renders under -m slow. `collapse reproduce --quick` renders all.
+DEFAULT_RENDERS = {
+    "linreg_convention",
+    "linreg_designs",
+    "gaussian_logdet",
+    "categorical_scaling",
+    "linreg_optimal_ridge",
+    "weighting_golden",
+    "gaussian_mad_phase",
+    "verifier",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [name if name in DEFAULT_RENDERS else pytest.param(name, marks=pytest.mark.slow) for name in figures.FIGURES],
+)
 def test_each_figure_renders(name, cache, tmp_path):
     before = _rc()
     paths = figures.FIGURES[name](tmp_path, seeds=SEEDS, progress=False, **SMALL[name])
