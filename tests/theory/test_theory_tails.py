@@ -102,9 +102,22 @@ def _side(law: Law) -> str:
     return {2: "two-sided", 1: "upper", -1: "lower"}[getattr(law.verdict, "sides", 2)]
 
 
-def test_registered_laws_have_no_refused_check_at_their_default_seeds():
+# Models whose skewness comes from a pilot simulation (seconds per law): checked with -m slow.
+PILOTED = ("categorical", "verifier")
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        pytest.param("closed-form", id="closed-form-skewness"),
+        pytest.param("piloted", id="piloted-skewness", marks=pytest.mark.slow),
+    ],
+)
+def test_registered_laws_have_no_refused_check_at_their_default_seeds(models):
     total = sum(len(law.generations) for law in LAWS.values())
     for law in LAWS.values():
+        if (law.model in PILOTED) != (models == "piloted"):
+            continue
         if law.verdict.critical(DEFAULT_ALPHA / total) is None:
             continue  # an exact verdict (a binomial interval or an equality): no normal approximation to refuse
         zc = critical_z(law.verdict, DEFAULT_ALPHA, total)
