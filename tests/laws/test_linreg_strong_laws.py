@@ -6,12 +6,11 @@ cross term); every law (the approximation and Corollary 1 at two sizes, the floo
 sampler with ``-m slow``. Bad input exits 2 with one line.
 """
 
-import dataclasses
-
 import pytest
-from model_collapse.experiments import run
 from model_collapse.experiments.cli import main
-from model_collapse.experiments.laws import LAWS, check_law
+from model_collapse.experiments.laws import LAWS
+
+from .agreement import assert_agrees_and_twin_rejected
 
 ALPHA = 1e-3
 STRONG = [law for law in LAWS.values() if law.id.startswith("linreg/strong/")]
@@ -20,13 +19,7 @@ SEEDS = 8000
 
 
 def _check(law, seeds, **changes):
-    cfg = dataclasses.replace(law.config, **changes)
-    result = run(cfg, seeds, seed=1, progress=False)
-    checks = check_law(law, result, ALPHA, TOTAL)
-    assert not [c for c in checks if c.refused], f"{law.id}: refused {[(c.generation, c.refused) for c in checks]}"
-    assert all(c.passed for c in checks), f"{law.id}: failed at {[(c.generation, c.z) for c in checks if not c.passed]}"
-    twin = check_law(law, result, ALPHA, TOTAL, predict=law.perturbed)
-    assert any(not c.passed for c in twin), f"{law.id}: the wrong twin was not rejected"
+    assert_agrees_and_twin_rejected(law, seeds, ALPHA, TOTAL, **changes)
 
 
 def test_exact_law_agrees_and_its_twin_is_rejected():

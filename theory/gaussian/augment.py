@@ -132,6 +132,31 @@ def _augment_step(estimator: str, k: sp.Expr, m: sp.Expr) -> tuple[sp.Matrix, sp
     return sp.Matrix(rows).applyfunc(sp.factor), sp.Matrix(const).applyfunc(sp.factor)
 
 
+def _expect_backwards(
+    mus: list[sp.Expr], scatters: list[sp.Expr], stages: list[tuple[sp.Symbol, list]], D: sp.Expr, normals: list
+) -> list[tuple[sp.Expr, sp.Expr]]:
+    r"""``(E mu_n^2, E S_n/D)`` for every generation of a raw loop written in placeholder samples.
+
+    ``stages[i] = (s, zs)``: generation ``i + 2`` drew its synthetic samples as normals ``zs``
+    times the previous fit's standard deviation ``s`` (a symbol ``s<n>``). Expectations are
+    taken from the last generation back: over its ``zs`` (odd powers of ``s`` vanish), then
+    :math:`s^2 \to S/D` of the generation it names, and so on down to the real ``normals``.
+    """
+    out = []
+    for gen in range(1, len(mus) + 1):
+        vals = []
+        for expr in (mus[gen - 1] ** 2, scatters[gen - 1] / D):
+            for sig, zs in reversed(stages[: gen - 1]):
+                expr = _expect(expr, {z: ("normal01", None) for z in zs})
+                poly = sp.Poly(expr, sig)
+                assert all(p % 2 == 0 for (p,) in poly.monoms())
+                prev = scatters[int(str(sig)[1:]) - 1] / D
+                expr = sp.expand(sum(c * prev ** (p // 2) for (p,), c in poly.terms()))
+            vals.append(_expect(expr, {y: ("normal01", None) for y in normals}))
+        out.append(tuple(vals))
+    return out
+
+
 def _direct_moments(estimator: str, M: int, k: int, generations: int) -> list[tuple[sp.Expr, sp.Expr]]:
     r"""E(mu_n - mu)^2 and E sigma_n^2 (1-D, truth N(0, 1)) by brute-force expectation of the raw loop.
 
@@ -156,19 +181,7 @@ def _direct_moments(estimator: str, M: int, k: int, generations: int) -> list[tu
         mean = sum(data) / M
         mus.append(sp.expand(mean))
         scatters.append(sp.expand(sum((x - mean) ** 2 for x in data)))
-    out = []
-    for gen in range(1, generations + 1):
-        vals = []
-        for expr in (mus[gen - 1] ** 2, scatters[gen - 1] / D):
-            for sig, zs in reversed(stages[: gen - 1]):
-                expr = _expect(expr, {z: ("normal01", None) for z in zs})
-                poly = sp.Poly(expr, sig)
-                assert all(p % 2 == 0 for (p,) in poly.monoms())
-                prev = scatters[int(str(sig)[1:]) - 1] / D
-                expr = sp.expand(sum(c * prev ** (p // 2) for (p,), c in poly.terms()))
-            vals.append(_expect(expr, {y: ("normal01", None) for y in real}))
-        out.append(tuple(vals))
-    return out
+    return _expect_backwards(mus, scatters, stages, D, real)
 
 
 # ---------------------------------------------------------------------------

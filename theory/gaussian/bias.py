@@ -42,11 +42,11 @@ import sympy as sp
 from numpy.typing import ArrayLike
 
 from ..frozen import frozen
-from .augment import augment_derivation
+from .augment import _expect_backwards, augment_derivation
 from .checks import ESTIMATORS, _check_common, _generations, _need_det, _out, _real_count
 from .mix import mix_derivation
 from .replace import replace_derivation
-from .symbolic import _apply_moments, _d, _expect, _fit_denominator, _k, _lam, _Mdisp, _n, _power_limit, _q, _s
+from .symbolic import _apply_moments, _d, _fit_denominator, _k, _lam, _Mdisp, _n, _power_limit, _q, _s
 
 __all__ = [
     "BIAS_REGIMES",
@@ -96,19 +96,7 @@ def _direct_tempered(
         mean = sum(data) / M
         mus.append(sp.expand(mean))
         scatters.append(sp.expand(sum((x - mean) ** 2 for x in data)))
-    out = []
-    for gen in range(1, generations + 1):
-        vals = []
-        for expr in (mus[gen - 1] ** 2, scatters[gen - 1] / D):
-            for sig, zs in reversed(stages[: gen - 1]):
-                expr = _expect(expr, {z: ("normal01", None) for z in zs})
-                poly = sp.Poly(expr, sig)
-                assert all(p % 2 == 0 for (p,) in poly.monoms())
-                prev = scatters[int(str(sig)[1:]) - 1] / D
-                expr = sp.expand(sum(c * prev ** (p // 2) for (p,), c in poly.terms()))
-            vals.append(_expect(expr, {y: ("normal01", None) for y in normals}))
-        out.append(tuple(vals))
-    return out
+    return _expect_backwards(mus, scatters, stages, D, normals)
 
 
 @frozen(("unbiased",), ("mle",))
