@@ -60,7 +60,9 @@ def test_reductions_are_bit_identical_across_chunk_sizes_and_reruns(cfg):
         _same(results[0], other)
 
 
-@pytest.mark.parametrize("cfg", [CFG, GAUSS], ids=lambda c: c.model)
+# The Gaussian's float32 runs by default in the exact-sampler reduction test above and the conformance suite's
+# end-to-end float32 check; its draws-differ-but-agree check here runs with -m slow.
+@pytest.mark.parametrize("cfg", [CFG, _slow(GAUSS)], ids=lambda c: c.model)
 def test_float32_runs_in_float32_and_differs_from_float64(cfg):
     single = dataclasses.replace(cfg, precision="float32")
     out = simulate_seeds(single, np.arange(8), seed=1)
@@ -74,6 +76,7 @@ def test_float32_runs_in_float32_and_differs_from_float64(cfg):
     assert np.all(np.abs(x.mean - y.mean) <= 5 * np.hypot(x.sem, y.sem))
 
 
+@pytest.mark.slow  # an accelerator's path, forced on the CPU; the in-program reduction's test below runs by default
 def test_accelerator_micro_batches_keep_results_independent_of_chunking(monkeypatch):
     """An accelerator's micro-batch (here forced on the CPU: 256 seeds, as a GPU would get for
     a larger config) pads small runs and keeps every reduction bit-identical across chunk
