@@ -409,7 +409,7 @@ def gaussian_log_det_skewness(n: ArrayLike, *, dim: int, M: int) -> np.ndarray:
     return np.sum(polygamma(2, half)) / np.sum(polygamma(1, half)) ** 1.5 / np.sqrt(gens)
 
 
-def gaussian_w2_skewness(n: ArrayLike, *, M: int, estimator: str = "unbiased") -> np.ndarray:
+def gaussian_w2_skewness(n: ArrayLike, *, M: int, estimator: str = "unbiased", temperature: float = 1.0) -> np.ndarray:
     """Exact skewness of ``W2^2`` between the 1-D refit ``N(mu_n, s_n^2)`` and the truth, under replace (derived here).
 
     With ``sigma = 1`` (the skewness is scale free), ``m = mu_n - mu`` and ``s = s_n`` step as
@@ -417,6 +417,9 @@ def gaussian_w2_skewness(n: ArrayLike, *, M: int, estimator: str = "unbiased") -
     (Cochran) and of the past, so the joint moments ``E m^a s^b`` of each total degree close:
     ``E m'^a s'^b = sum_i C(a, i) M^{-i/2} E Z^i E R^b E m^{a-i} s^{b+i}``. ``W2^2 = m^2 + (s - 1)^2``
     is a polynomial of degree 2 in ``(m, s)``, so its first three moments need degrees up to 6.
+    At a sampling temperature ``tau`` (the synthetic draws from ``N(mu, tau s^2)``, generation 2 on)
+    the step is ``m' = m + sqrt(tau) s Z/sqrt(M)``, ``s' = sqrt(tau) s R``, which multiplies each
+    term by ``tau^{(b+i)/2}`` (derived here, :mod:`model_collapse.theory.gaussian.bias_tails`).
     """
     from math import comb
 
@@ -424,6 +427,8 @@ def gaussian_w2_skewness(n: ArrayLike, *, M: int, estimator: str = "unbiased") -
         raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
     if M < 2:
         raise ValueError(f"need M >= 2, got M={M}")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
     gens = _generations(n)
     c = M - 1 if estimator == "unbiased" else M
     deg = 6
@@ -442,11 +447,14 @@ def gaussian_w2_skewness(n: ArrayLike, *, M: int, estimator: str = "unbiased") -
     mom[0, :] = 1.0  # generation 0: m = 0, s = 1
     out = np.empty(gens.shape)
     for g in range(1, int(gens.max(initial=0)) + 1):
+        t = temperature if g > 1 else 1.0  # generation 1 fits real data
         new = np.zeros_like(mom)
         for a in range(deg + 1):
             for b in range(deg + 1 - a):
-                new[a, b] = ER[b] * sum(
-                    comb(a, i) * M ** (-i / 2) * EZ[i] * mom[a - i, b + i] for i in range(a + 1) if EZ[i]
+                new[a, b] = (
+                    t ** (b / 2)
+                    * ER[b]
+                    * sum(comb(a, i) * (t / M) ** (i / 2) * EZ[i] * mom[a - i, b + i] for i in range(a + 1) if EZ[i])
                 )
         mom = new
         m1, m2, m3 = (sum(coef * mom[a, b] for (a, b), coef in powers[k].items()) for k in (1, 2, 3))

@@ -45,38 +45,6 @@ def tempered_w2_skewness(n: ArrayLike, *, M: int, estimator: str, temperature: f
     is :math:`m' = m + \sqrt\tau s Z/\sqrt M`, :math:`s' = \sqrt\tau s R`, so
     :math:`E m'^a s'^b = \tau^{b/2} E R^b \sum_i \binom ai (\tau/M)^{i/2} E Z^i E m^{a-i} s^{b+i}`.
     """
-    from math import comb
+    from .. import tails
 
-    from scipy.special import gammaln
-
-    tau = _check_tau(temperature)
-    gens = np.asarray(n, np.int64)
-    c = M - 1 if estimator == "unbiased" else M
-    deg = 6
-    EZ = [1.0, 0.0, 1.0, 0.0, 3.0, 0.0, 15.0]
-    ER = np.exp([b / 2 * np.log(2.0 / c) + gammaln((M - 1 + b) / 2) - gammaln((M - 1) / 2) for b in range(deg + 1)])
-    w = {(2, 0): 1.0, (0, 2): 1.0, (0, 1): -2.0, (0, 0): 1.0}  # W2^2 = m^2 + s^2 - 2 s + 1
-    powers = [{(0, 0): 1.0}]
-    for _ in range(3):
-        nxt: dict[tuple[int, int], float] = {}
-        for (a1, b1), c1 in powers[-1].items():
-            for (a2, b2), c2 in w.items():
-                nxt[a1 + a2, b1 + b2] = nxt.get((a1 + a2, b1 + b2), 0.0) + c1 * c2
-        powers.append(nxt)
-    mom = np.zeros((deg + 1, deg + 1))
-    mom[0, :] = 1.0
-    out = np.empty(gens.shape)
-    for g in range(1, int(gens.max(initial=0)) + 1):
-        t = tau if g > 1 else 1.0
-        new = np.zeros_like(mom)
-        for a in range(deg + 1):
-            for b in range(deg + 1 - a):
-                new[a, b] = (
-                    t ** (b / 2)
-                    * ER[b]
-                    * sum(comb(a, i) * (t / M) ** (i / 2) * EZ[i] * mom[a - i, b + i] for i in range(a + 1) if EZ[i])
-                )
-        mom = new
-        m1, m2, m3 = (sum(coef * mom[a, b] for (a, b), coef in powers[k].items()) for k in (1, 2, 3))
-        out[gens == g] = (m3 - 3 * m1 * m2 + 2 * m1**3) / (m2 - m1**2) ** 1.5
-    return out
+    return tails.gaussian_w2_skewness(n, M=M, estimator=estimator, temperature=_check_tau(temperature))
