@@ -54,7 +54,6 @@ from .linreg_chain import (
     _design_key,
     _parts,
     _sigma,
-    _wishart_factor,
     check_options,
     downstream_operator,
     eigenvalues,
@@ -66,7 +65,7 @@ from .linreg_chain import (
 from .linreg_sources import SOURCES, check_sources, uses_sources
 from .linreg_theory import _no_closed_form, extended_theory, shared_design_trace_inverse, skewness, theory
 from .regimes import REGIMES
-from .samplers import least_squares_subsample
+from .samplers import least_squares_subsample, wishart_factor
 
 __all__ = [
     "LinRegConfig",
@@ -260,7 +259,7 @@ class LinReg(Model):
         elif cfg.sampler == "exact":
             keys = jax.random.split(k_design, len(_parts(cfg, T)))
             design = tuple(
-                root[:, None] * _wishart_factor(k, r.size, d, dt) for k, r in zip(keys, _parts(cfg, T), strict=True)
+                root[:, None] * wishart_factor(k, r.size, d, dt) for k, r in zip(keys, _parts(cfg, T), strict=True)
             )
         else:
             design = jax.random.normal(k_design, (T, d), dtype=dt) * root
@@ -304,7 +303,7 @@ class LinReg(Model):
         # X_p^T X_p = F F^T and X_p^T eps = sigma F u: the labels' statistics from their law.
         k_w, k_u = jax.random.split(key)
         if ctx[1] is None:
-            F = ctx[2]["root"][:, None] * _wishart_factor(k_w, rows.size, cfg.d, cfg.dtype)
+            F = ctx[2]["root"][:, None] * wishart_factor(k_w, rows.size, cfg.d, cfg.dtype)
         else:
             F = ctx[1][_parts(cfg, gen_rows(cfg)).index(rows)]
         gram = F @ F.T

@@ -24,7 +24,7 @@ from ..engine.linalg import solve_triangular
 from .base import Rows
 from .config import ConfigError, check_nonnegative
 from .regimes import scan_blocks
-from .samplers import bartlett_batch, bartlett_factor
+from .samplers import bartlett_batch, bartlett_factor, wishart_factor
 
 __all__ = [
     "GEN_BLOCK",
@@ -89,7 +89,7 @@ def downstream_operator(cfg: Any, key: jax.Array) -> tuple[jax.Array, jax.Array]
     """
     d, T, dt = cfg.d, cfg.T, cfg.dtype
     root = jnp.asarray(np.sqrt(eigenvalues(cfg)), dt)
-    F = root[:, None] * _wishart_factor(key, T, d, dt)
+    F = root[:, None] * wishart_factor(key, T, d, dt)
     G = F @ F.T
     M = jnp.linalg.inv(G + T * cfg.ridge * jnp.eye(d, dtype=dt))
     R = M @ G
@@ -144,13 +144,6 @@ def _parts(cfg, T: int) -> tuple[Rows, ...]:
         k = int(round(cfg.real_fraction * T))
         return tuple(r for r in (Rows(0, k), Rows(k, T)) if r.size)
     return (Rows(0, T),)
-
-
-def _wishart_factor(key, rows: int, d: int, dtype):
-    """A matrix ``F`` with ``F F^T ~ Wishart(rows, I_d)``: the Bartlett factor, or ``Z^T`` when ``rows < d``."""
-    if rows >= d:
-        return bartlett_factor(key, rows, d, dtype)
-    return jax.random.normal(key, (rows, d), dtype=dtype).T
 
 
 def exact_steps(cfg: Any, key: jax.Array) -> jax.Array:

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..engine.linalg import cho_solve, cholesky
 from .config import ConfigError, check_fraction, check_nonnegative
-from .samplers import bartlett_factor
+from .samplers import wishart_factor
 
 __all__ = [
     "SOURCES",
@@ -100,13 +100,6 @@ def check_sources(cfg: Any) -> None:
             raise ConfigError(f"real_weight={w:g} fits the {part} rows alone: they must exceed d + 1, got {rows}")
 
 
-def _factor(key: jax.Array, rows: int, d: int, dtype: Any) -> jax.Array:
-    """``F`` (``d x max(rows, d)``) with ``F F^T ~ Wishart(rows, I_d)``."""
-    if rows >= d:
-        return bartlett_factor(key, rows, d, dtype)
-    return jax.random.normal(key, (rows, d), dtype=dtype).T
-
-
 def _design(cfg: Any, key: jax.Array) -> tuple[jax.Array | None, ...]:
     """One design: per part, raw rows ``X_p`` (faithful) or a Gram factor ``F_p`` (exact); ``None`` if empty."""
     k, m = part_sizes(cfg)
@@ -116,7 +109,7 @@ def _design(cfg: Any, key: jax.Array) -> tuple[jax.Array | None, ...]:
         if rows == 0:
             out.append(None)
         elif cfg.sampler == "exact":
-            out.append(_factor(key_p, rows, cfg.d, cfg.dtype))
+            out.append(wishart_factor(key_p, rows, cfg.d, cfg.dtype))
         else:
             out.append(jax.random.normal(key_p, (rows, cfg.d), dtype=cfg.dtype))
     return tuple(out)

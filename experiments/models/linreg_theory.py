@@ -16,14 +16,13 @@ from .config import ConfigError
 from .linreg_chain import (
     _design_key,
     _parts,
-    _wishart_factor,
     downstream_operator,
     eigenvalues,
     extended,
     gen_noise,
     gen_rows,
 )
-from .samplers import bartlett_factor
+from .samplers import bartlett_factor, wishart_factor
 
 __all__ = [
     "extended_theory",
@@ -101,7 +100,7 @@ def _shared_rows(cfg: Any) -> list[np.ndarray]:
                 parts = _parts(cfg, cfg.T)
                 keys = jax.random.split(key, len(parts))
                 return [
-                    np.asarray(_wishart_factor(k, r.size, cfg.d, cfg.dtype), np.float64).T
+                    np.asarray(wishart_factor(k, r.size, cfg.d, cfg.dtype), np.float64).T
                     for k, r in zip(keys, parts, strict=True)
                 ]
             return [np.asarray(bartlett_factor(key, cfg.T, cfg.d, cfg.dtype), np.float64).T]
@@ -190,7 +189,7 @@ def shared_generator_gram(cfg: Any) -> np.ndarray:
     key, rows, root = _design_key(cfg, None), gen_rows(cfg), np.sqrt(eigenvalues(cfg))
     with float64():
         if cfg.sampler == "exact":
-            F = np.asarray(_wishart_factor(jax.random.split(key, 1)[0], rows, cfg.d, cfg.dtype), np.float64)
+            F = np.asarray(wishart_factor(jax.random.split(key, 1)[0], rows, cfg.d, cfg.dtype), np.float64)
             X = (root[:, None] * F).T
         else:
             X = np.asarray(jax.random.normal(key, (rows, cfg.d), dtype=cfg.dtype), np.float64) * root

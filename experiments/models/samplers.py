@@ -14,6 +14,7 @@ __all__ = [
     "gamma",
     "bartlett_batch",
     "bartlett_factor",
+    "wishart_factor",
     "GAMMA_CANDIDATES",
     "uniform_below",
     "subsample_schedule",
@@ -99,6 +100,17 @@ def bartlett_factor(key: jax.Array, dof: int, d: int, dtype: DTypeLike) -> jax.A
     come from the exact Marsaglia-Tsang sampler :func:`gamma`.
     """
     return bartlett_batch(key, dof, d, (), dtype)
+
+
+def wishart_factor(key: jax.Array, rows: int, d: int, dtype: DTypeLike) -> jax.Array:
+    """A matrix ``F`` (``d x d`` if ``rows >= d``, else ``d x rows``) with ``F F^T ~ Wishart(rows, I_d)``.
+
+    The Bartlett factor (``d x d``, lower triangular) when ``rows >= d``; otherwise ``Z^T`` for a
+    ``rows x d`` standard normal ``Z`` (a singular Wishart has no Bartlett factor).
+    """
+    if rows >= d:
+        return bartlett_factor(key, rows, d, dtype)
+    return jax.random.normal(key, (rows, d), dtype=dtype).T
 
 
 def uniform_below(key: jax.Array, span: jax.Array) -> jax.Array:
